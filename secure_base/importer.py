@@ -1,0 +1,146 @@
+"""A Rasa training-data importer that adds the practice profile to the domain.
+
+Rasa responses are static, yet everything practice-specific (name, contact details,
+fees, crisis numbers) must come from ``practice.yml``. This importer renders the Jinja
+templates ``data/responses/*.yml.j2`` with the profile and merges the result into the
+domain at training time. Because the rendered responses are part of the domain, Rasa's
+fingerprinting retrains (only what changed) when the profile is edited, and the crisis
+response stays a plain Rasa response that works with the action server down.
+
+It also gives every response a conditional variation for conversations in which a
+crisis was detected (slot ``crisis_flag``), which appends a short line with the crisis
+numbers: after a crisis, every later answer keeps that line, without any custom code at
+serving time.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import jinja2
+import yaml
+from rasa.shared.core.domain import Domain
+from rasa.shared.importers.rasa import RasaFileImporter
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from secure_base.profile import PracticeProfile, load_profile
+from secure_base.settings import PROJECT_ROOT
+
+TEMPLATE_DIR = PROJECT_ROOT / "data" / "responses"
+CRISIS_FLAG_SLOT = "crisis_flag"
+# Responses that already carry the crisis numbers, or would be noise with them.
+NO_REMINDER_PREFIXES = ("utter_crisis",)
+
+Responses = Dict[Text, List[Dict[Text, Any]]]
+
+
+def render_profile_responses(
+    profile: PracticeProfile, template_dir: Path = TEMPLATE_DIR
+) -> Responses:
+    """Renders every ``*.yml.j2`` template in ``template_dir`` with the profile.
+
+    Args:
+        profile: The validated practice profile.
+        template_dir: Folder of the templates.
+
+    Returns:
+        The responses the templates define, by name.
+
+    Raises:
+        ValueError: If a template renders to something that is not a response mapping
+            or two templates define the same response.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        undefined=jinja2.StrictUndefined,  # a typo in a field name fails loudly
+        autoescape=False,  # output is YAML for Rasa, not HTML
+        keep_trailing_newline=True,
+    )
+    env.filters["yaml_str"] = lambda value: yaml.safe_dump(
+        str(value), default_flow_style=True, width=10_000, allow_unicode=True
+    ).strip().removesuffix("...").strip()
+    responses: Responses = {}
+    for path in sorted(template_dir.glob("*.yml.j2")):
+        rendered = env.get_template(path.name).render(profile=profile, p=profile)
+        data = yaml.safe_load(rendered) or {}
+        found = data.get("responses") if isinstance(data, dict) else None
+        if not isinstance(found, dict):
+            raise ValueError(f"{path} must render to a mapping with a 'responses' key")
+        for name, variations in found.items():
+            if name in responses:
+                raise ValueError(f"{path} defines {name!r}, which another template defines")
+            responses[name] = variations
+    return responses
+
+
+def with_crisis_reminders(responses: Responses, reminder: str) -> Responses:
+    """Adds a ``crisis_flag``-conditioned copy of each plain variation, with a reminder.
+
+    Args:
+        responses: Responses by name.
+        reminder: The line appended to the text of each copy.
+
+    Returns:
+        A new mapping; the input is not changed.
+    """
+    result: Responses = {}
+    condition = [{"type": "slot", "name": CRISIS_FLAG_SLOT, "value": True}]
+    for name, variations in responses.items():
+        result[name] = list(variations)
+        if name.startswith(NO_REMINDER_PREFIXES):
+            continue
+        for variation in variations:
+            if variation.get("condition") or not variation.get("text"):
+                continue
+            flagged = copy.deepcopy(variation)
+            flagged["text"] = f"{variation['text']}\n\n{reminder}"
+            flagged["condition"] = condition
+            result[name].append(flagged)
+    return result
+
+
+class PracticeProfileImporter(RasaFileImporter):
+    """``RasaFileImporter`` plus responses rendered from the practice profile."""
+
+    def __init__(
+        self,
+        config_file: Optional[Text] = None,
+        domain_path: Optional[Text] = None,
+        training_data_paths: Optional[Text] = None,
+        profile_path: Optional[Text] = None,
+    ) -> None:
+        """Creates the importer (the profile is read lazily, on first use)."""
+        super().__init__(config_file, domain_path, training_data_paths)
+        self._profile_path = Path(profile_path) if profile_path else None
+        self._domain: Optional[Domain] = None
+        self._nlu: Dict[Optional[Text], TrainingData] = {}
+
+    def _profile(self) -> PracticeProfile:
+        return load_profile(self._profile_path)
+
+    def get_domain(self) -> Domain:
+        """The domain file's content plus the rendered, reminder-carrying responses."""
+        if self._domain is None:
+            profile = self._profile()
+            base = super().get_domain()
+            rendered = render_profile_responses(profile)
+            clashes = sorted(set(rendered) & set(base.responses))
+            if clashes:
+                raise ValueError(f"Responses defined both in domain and templates: {clashes}")
+            responses = with_crisis_reminders(
+                {**base.responses, **rendered}, profile.crisis_short_line()
+            )
+            self._domain = base.merge(Domain.from_dict({"responses": responses}), override=True)
+        return self._domain
+
+    def get_nlu_data(self, language: Optional[Text] = "en") -> TrainingData:
+        """NLU data whose responses (FAQ answers) also get the crisis reminder."""
+        if language not in self._nlu:
+            data = super().get_nlu_data(language)
+            data.responses = with_crisis_reminders(
+                data.responses, self._profile().crisis_short_line()
+            )
+            self._nlu[language] = data
+        return self._nlu[language]

@@ -1,0 +1,108 @@
+"""A dialogue policy that answers a crisis first, whatever else is going on.
+
+Rasa's RulePolicy lets an active form run before any rule, and a form needs the action
+server to validate its slots. A person in crisis must not depend on either. This
+policy outranks every other one (including a form's happy path): when the latest user
+message is a ``crisis`` intent, it deactivates any active form and predicts the static
+crisis response, then the recording action, then listens. Nothing here is learned, so
+it behaves the same on every model and at any model confidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
+
+CRISIS_INTENT = "crisis"
+# The fixed sequence that answers a crisis message.
+CRISIS_SEQUENCE = ("utter_crisis", "action_crisis_record", ACTION_LISTEN_NAME)
+# Actions the processor runs on its own after a user message; they are not part of
+# the sequence above.
+_IGNORED_ACTIONS = {"action_extract_slots"}
+
+
+def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]:
+    """Names of the actions run since the latest user message, oldest first."""
+    names: List[Text] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name:
+            if event.action_name not in _IGNORED_ACTIONS:
+                names.append(event.action_name)
+    return list(reversed(names))
+
+
+def next_crisis_action(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The next action of the crisis sequence, or ``None`` if no crisis is being handled."""
+    latest = tracker.latest_message
+    if latest is None or latest.intent.get("name") != CRISIS_INTENT:
+        return None
+    done = actions_since_last_user_message(tracker)
+    if tuple(done) != CRISIS_SEQUENCE[: len(done)] or len(done) >= len(CRISIS_SEQUENCE):
+        return None  # someone else already took over this turn
+    return CRISIS_SEQUENCE[len(done)]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
+)
+class CrisisPolicy(Policy):
+    """Deterministic, highest-priority handling of the ``crisis`` intent."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Outranks RulePolicy (priority 6) so it also beats an active form."""
+        return {"priority": 7}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        """Creates the policy; it has no featurizer and nothing to train."""
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn: the behaviour is fixed."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Predicts the next step of the crisis sequence with certainty, or nothing."""
+        action = next_crisis_action(tracker)
+        if action is None:
+            return self._prediction(self._default_predictions(domain))
+        optional_events = []
+        if action == CRISIS_SEQUENCE[0] and tracker.active_loop_name:
+            # Leave the form; its answers stay in their slots so it can resume later.
+            optional_events = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        return self._prediction(
+            confidence_scores_for(action, 1.0, domain),
+            optional_events=optional_events,
+            # Competes with (and outranks) a form's happy-path prediction.
+            is_no_user_prediction=True,
+        )

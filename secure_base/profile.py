@@ -1,0 +1,160 @@
+"""The practice profile: one YAML file (``practice.yml``) that the practice owner edits.
+
+It is validated with pydantic so that a typo gives a clear message naming the field,
+instead of a half-working assistant. Both the training-data importer (which renders
+practice-specific responses) and the action server read it through :func:`load_profile`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, HttpUrl, ValidationError, validator
+
+from secure_base.settings import load_settings
+
+
+class ProfileError(ValueError):
+    """The practice profile is missing or invalid; the message says what to fix."""
+
+
+class PracticeInfo(BaseModel):
+    name: str
+    short_name: str
+    tagline: str = ""
+    clinicians: str = "licensed psychotherapists"
+
+
+class Contact(BaseModel):
+    email: str
+    phone: str
+    hours: str
+    response_time: str = "within two business days"
+    location: str = ""
+    booking_url: HttpUrl
+
+
+class FirstSession(BaseModel):
+    length_minutes: int = Field(50, gt=0)
+    description: str
+    free_consultation_minutes: int | None = None
+
+
+class Fees(BaseModel):
+    session_fee: str
+    sliding_scale: str = ""
+    insurance: str
+    payment_methods: str = ""
+    cancellation: str = ""
+
+
+class SessionFormat(BaseModel):
+    key: str
+    label: str
+    detail: str = ""
+
+
+class CrisisRegion(BaseModel):
+    label: str
+    lines: list[str] = Field(..., min_items=1)
+
+
+class Crisis(BaseModel):
+    region: str
+    practice_note: str
+    regions: dict[str, CrisisRegion]
+
+    def current(self) -> CrisisRegion:
+        """The crisis lines of the configured region."""
+        return self.regions[self.region]
+
+
+class Articles(BaseModel):
+    base_url: HttpUrl
+
+
+class Intake(BaseModel):
+    minimum_age: int = Field(18, ge=0)
+    retention: str
+    reviewed_by: str = "a clinician at the practice"
+
+
+class PracticeProfile(BaseModel):
+    """The whole practice profile."""
+
+    practice: PracticeInfo
+    contact: Contact
+    first_session: FirstSession
+    fees: Fees
+    session_formats: list[SessionFormat] = Field(..., min_items=1)
+    licensed_regions: list[str] = Field(default_factory=list)
+    confidentiality: str
+    crisis: Crisis
+    articles: Articles
+    intake: Intake
+
+    @validator("crisis")
+    def _crisis_region_exists(cls, crisis: Crisis) -> Crisis:  # noqa: N805
+        if crisis.region not in crisis.regions:
+            raise ValueError(
+                f"crisis.region is {crisis.region!r} but crisis.regions only has "
+                f"{sorted(crisis.regions)}"
+            )
+        return crisis
+
+    def format_labels(self) -> dict[str, str]:
+        """Session format keys mapped to their labels."""
+        return {fmt.key: fmt.label for fmt in self.session_formats}
+
+    def crisis_lines_text(self) -> str:
+        """The configured region's crisis lines as a bulleted plain-text list."""
+        return "\n".join(f"• {line}" for line in self.crisis.current().lines)
+
+    def crisis_short_line(self) -> str:
+        """One short reminder line with the region's crisis numbers."""
+        return "If you are not safe right now: " + "; ".join(self.crisis.current().lines) + "."
+
+    def contact_text(self) -> str:
+        """How to reach the practice, in one sentence."""
+        c = self.contact
+        return (
+            f"You can reach {self.practice.name} at {c.email} or {c.phone} "
+            f"({c.hours}), or book at {c.booking_url}."
+        )
+
+
+def parse_profile(path: Path) -> PracticeProfile:
+    """Reads and validates a profile file.
+
+    Raises:
+        ProfileError: When the file is missing, not YAML, or fails validation.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ProfileError(f"Practice profile not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"Practice profile {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ProfileError(f"Practice profile {path} must be a mapping of sections")
+    try:
+        return PracticeProfile.parse_obj(raw)
+    except ValidationError as exc:
+        raise ProfileError(f"Practice profile {path} is invalid:\n{exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int) -> PracticeProfile:
+    return parse_profile(Path(path))
+
+
+def load_profile(path: Path | None = None) -> PracticeProfile:
+    """Returns the practice profile, re-reading the file whenever it changes on disk."""
+    path = path or load_settings().profile_path
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError as exc:
+        raise ProfileError(f"Practice profile not found: {path}") from exc
+    return _cached(str(path), mtime)

@@ -1,0 +1,91 @@
+"""Settings read from the environment, with defaults for the embedded (SQLite) setup.
+
+Every path and URL the assistant uses is derived here, so the run script, the action
+server, the CLIs and the tests agree on where things live.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one process.
+
+    Attributes:
+        data_dir: Directory holding the SQLite databases, keys and logs.
+        database_url: SQLAlchemy URL of the application database.
+        tracker_db: Path of Rasa's SQLite tracker store.
+        profile_path: Path of the practice profile YAML file.
+        environment: ``development`` or ``production``; production refuses unsafe defaults.
+        intake_key: Fernet key for intake data, if given in the environment.
+        notify_email_to: Address that receives staff notifications (empty: e-mail off).
+        smtp_host: SMTP server host for notifications.
+        smtp_port: SMTP server port.
+        smtp_sender: From address of notifications.
+        notify_webhook_url: URL that receives notification JSON (empty: webhook off).
+        rasa_port: Port of the Rasa server.
+        action_port: Port of the action server.
+        web_port: Port of the website.
+    """
+
+    data_dir: Path
+    database_url: str
+    tracker_db: Path
+    profile_path: Path
+    environment: str
+    intake_key: str | None
+    notify_email_to: str
+    smtp_host: str
+    smtp_port: int
+    smtp_sender: str
+    notify_webhook_url: str
+    rasa_port: int
+    action_port: int
+    web_port: int
+
+    @property
+    def is_production(self) -> bool:
+        """Whether the assistant runs in production mode."""
+        return self.environment == "production"
+
+
+def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    """Builds settings from environment variables (``SECURE_BASE_*``).
+
+    Args:
+        env: Mapping to read instead of ``os.environ`` (used by tests).
+
+    Returns:
+        The resolved settings. Nothing is created on disk; call
+        :func:`ensure_data_dir` when a process needs the directory.
+    """
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("SECURE_BASE_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("SECURE_BASE_DATABASE_URL", f"sqlite:///{data_dir / 'app.db'}"),
+        tracker_db=Path(env.get("SECURE_BASE_TRACKER_DB", str(data_dir / "tracker.db"))),
+        profile_path=Path(env.get("SECURE_BASE_PROFILE", str(PROJECT_ROOT / "practice.yml"))),
+        environment=env.get("SECURE_BASE_ENV", "development"),
+        intake_key=env.get("SECURE_BASE_INTAKE_KEY") or None,
+        notify_email_to=env.get("SECURE_BASE_NOTIFY_EMAIL", ""),
+        smtp_host=env.get("SECURE_BASE_SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(env.get("SECURE_BASE_SMTP_PORT", "25")),
+        smtp_sender=env.get("SECURE_BASE_SMTP_SENDER", "secure-base@localhost"),
+        notify_webhook_url=env.get("SECURE_BASE_NOTIFY_WEBHOOK", ""),
+        rasa_port=int(env.get("SECURE_BASE_RASA_PORT", "5005")),
+        action_port=int(env.get("SECURE_BASE_ACTION_PORT", "5055")),
+        web_port=int(env.get("SECURE_BASE_WEB_PORT", "8080")),
+    )
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Creates the data directory (private to the user) if missing and returns it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return settings.data_dir

@@ -1,0 +1,72 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when its URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from secure_base.db import create_schema, make_engine
+
+POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("SECURE_BASE_TEST_REDIS_URL", "")
+
+_backends = ["sqlite"]
+if POSTGRES_URL:
+    _backends.append("postgresql")
+
+
+def _postgres_engine(schema: str) -> Engine:
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(POSTGRES_URL)
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _set_search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET search_path TO "{schema}"')
+        cursor.close()
+
+    return engine
+
+
+@pytest.fixture(params=_backends)
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A fresh application database with the full schema, on each available backend.
+
+    PostgreSQL tests run in a schema of their own, so parallel runs never collide.
+    """
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+        create_schema(eng)
+        yield eng
+        eng.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    eng = _postgres_engine(schema)
+    create_schema(eng)
+    yield eng
+    eng.dispose()
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Points the settings (and so get_engine()) at a private data directory."""
+    from secure_base import db
+
+    monkeypatch.setenv("SECURE_BASE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SECURE_BASE_DATABASE_URL", raising=False)
+    db.dispose_engines()
+    yield tmp_path / "var"
+    db.dispose_engines()
