@@ -132,7 +132,9 @@ class PracticeProfileImporter(RasaFileImporter):
             responses = with_crisis_reminders(
                 {**base.responses, **rendered}, profile.crisis_short_line()
             )
-            self._domain = base.merge(Domain.from_dict({"responses": responses}), override=True)
+            merged = base.as_dict()
+            merged["responses"] = responses
+            self._domain = Domain.from_dict(merged)
         return self._domain
 
     def get_nlu_data(self, language: Optional[Text] = "en") -> TrainingData:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, HttpUrl, ValidationError, validator
+from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, validator
 
 from secure_base.settings import load_settings
 
@@ -33,7 +33,7 @@ class Contact(BaseModel):
     hours: str
     response_time: str = "within two business days"
     location: str = ""
-    booking_url: HttpUrl
+    booking_url: AnyHttpUrl
 
 
 class FirstSession(BaseModel):
@@ -72,7 +72,7 @@ class Crisis(BaseModel):
 
 
 class Articles(BaseModel):
-    base_url: HttpUrl
+    base_url: AnyHttpUrl
 
 
 class Intake(BaseModel):

@@ -32,6 +32,8 @@ class Settings:
         rasa_port: Port of the Rasa server.
         action_port: Port of the action server.
         web_port: Port of the website.
+        bind_host: Interface the servers listen on (loopback unless set).
+        endpoints_file: Rasa endpoints file (endpoints.scale.yml for PostgreSQL + Redis).
     """
 
     data_dir: Path
@@ -48,6 +50,18 @@ class Settings:
     rasa_port: int
     action_port: int
     web_port: int
+    bind_host: str = "127.0.0.1"
+    endpoints_file: str = "endpoints.yml"
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server as seen from this machine."""
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        """Webhook URL of the action server."""
+        return f"http://127.0.0.1:{self.action_port}/webhook"
 
     @property
     def is_production(self) -> bool:
@@ -82,6 +96,8 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         rasa_port=int(env.get("SECURE_BASE_RASA_PORT", "5005")),
         action_port=int(env.get("SECURE_BASE_ACTION_PORT", "5055")),
         web_port=int(env.get("SECURE_BASE_WEB_PORT", "8080")),
+        bind_host=env.get("SECURE_BASE_BIND", "127.0.0.1"),
+        endpoints_file=env.get("SECURE_BASE_ENDPOINTS", "endpoints.yml"),
     )
 
 
@@ -89,3 +105,27 @@ def ensure_data_dir(settings: Settings) -> Path:
     """Creates the data directory (private to the user) if missing and returns it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return settings.data_dir
+
+
+def shell_exports(settings: Settings) -> str:
+    """Shell ``export`` lines that give scripts the same values as Python code."""
+    import shlex
+
+    values = {
+        "SECURE_BASE_DATA_DIR": str(settings.data_dir),
+        "SECURE_BASE_DATABASE_URL": settings.database_url,
+        "SECURE_BASE_TRACKER_DB": str(settings.tracker_db),
+        "SECURE_BASE_PROFILE": str(settings.profile_path),
+        "SECURE_BASE_RASA_PORT": str(settings.rasa_port),
+        "SECURE_BASE_ACTION_PORT": str(settings.action_port),
+        "SECURE_BASE_WEB_PORT": str(settings.web_port),
+        "SECURE_BASE_BIND": settings.bind_host,
+        "SECURE_BASE_ENDPOINTS": settings.endpoints_file,
+        "SECURE_BASE_ACTION_URL": settings.action_url,
+        "SECURE_BASE_RASA_URL": settings.rasa_url,
+    }
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+
+
+if __name__ == "__main__":  # `python -m secure_base.settings` prints the exports
+    print(shell_exports(load_settings()))

@@ -70,3 +70,26 @@ def app_env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyp
     db.dispose_engines()
     yield tmp_path / "var"
     db.dispose_engines()
+
+
+REQUIRE_SERVICES = os.environ.get("SECURE_BASE_TEST_REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skips a test whose prerequisite is missing, or fails it in CI."""
+    if not condition:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"required in CI: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real action server and Rasa server with the latest trained model."""
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    running = Stack(tmp_path_factory.mktemp("stack"), model).start()
+    yield running
+    running.close()

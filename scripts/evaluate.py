@@ -1,0 +1,219 @@
+"""Measures how well Secure Base understands people, on data never used for training.
+
+Prints:
+  * held-out accuracy per FAQ topic key (intent ``faq`` and the right response key),
+  * out-of-scope recall and the in-scope accuracy at the same fallback threshold,
+  * the most confused pairs,
+  * crisis recall on explicit and indirect messages and false alarms on benign ones,
+  * the article hit rate (scripts/eval_articles.py),
+  * with --cross-validation: 5-fold cross-validation F1 for intents and the Response
+    Selector (``rasa test nlu --cross-validation``).
+
+Exits 1 when a gate fails (CI runs it): held-out topic accuracy < 0.90, explicit crisis
+recall < 1.00, indirect crisis recall < 0.95, benign false alarms > 0.10, out-of-scope
+recall < 0.90, article hit rate < 0.95.
+
+Usage: python scripts/evaluate.py [--model models/x.tar.gz] [--cross-validation]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from secure_base.topics import TOPIC_KEYS  # noqa: E402
+
+HELDOUT = ROOT / "tests" / "heldout"
+GATES = {
+    "topic_accuracy": 0.90,
+    "crisis_explicit_recall": 1.00,
+    "crisis_indirect_recall": 0.95,
+    "crisis_benign_false_alarms": 0.10,
+    "oos_recall": 0.90,
+    "article_hit_rate": 0.95,
+}
+DECLINED = {"out_of_scope", "nlu_fallback"}
+
+
+def read_nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs from a Rasa YAML NLU file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    pairs = []
+    for block in data.get("nlu", []):
+        if "intent" not in block:
+            continue
+        for line in str(block.get("examples", "")).splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                pairs.append((block["intent"], line[2:].strip()))
+    return pairs
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        sys.exit("evaluate: no trained model in models/ (run `make train`)")
+    return models[-1]
+
+
+def predicted_label(parse: dict) -> str:
+    """The label a parse result stands for: ``faq/<key>`` for FAQ answers."""
+    intent = (parse.get("intent") or {}).get("name") or "none"
+    if intent == "faq":
+        selector = parse.get("response_selector", {})
+        for group in ("faq", "default"):
+            key = selector.get(group, {}).get("response", {}).get("intent_response_key")
+            if key:
+                return key
+    return intent
+
+
+async def parse_all(model: Path, texts: list[str]) -> list[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(text) for text in texts]
+
+
+def ratio(hits: int, total: int) -> float:
+    return hits / total if total else 0.0
+
+
+def cross_validation(folds: int) -> dict[str, float]:
+    """Runs Rasa's NLU cross-validation and returns weighted F1 per report."""
+    out = ROOT / "results" / "cross_validation"
+    started = time.monotonic()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--config", "config.yml",
+         "--nlu", "data", "--cross-validation", "--folds", str(folds), "--out", str(out)],
+        cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+    )
+    scores = {"seconds": time.monotonic() - started}
+    for name in ("intent_report.json", "response_selection_report.json"):
+        report = out / name
+        if report.exists():
+            weighted = json.loads(report.read_text()).get("weighted avg", {})
+            scores[name.replace("_report.json", "_f1")] = weighted.get("f1-score", 0.0)
+    return scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--cross-validation", action="store_true")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    model = args.model or latest_model()
+
+    examples: list[tuple[str, str]] = []
+    for path in sorted(HELDOUT.glob("*.yml")):
+        if path.name not in ("crisis.yml",) and path.name != "reading_requests.yml":
+            examples += read_nlu_examples(path)
+    crisis_sets = yaml.safe_load((HELDOUT / "crisis.yml").read_text(encoding="utf-8"))
+    crisis_examples = [(kind, text) for kind in ("explicit", "indirect", "benign")
+                       for text in crisis_sets.get(kind, [])]
+
+    texts = [t for _, t in examples] + [t for _, t in crisis_examples]
+    started = time.monotonic()
+    parses = asyncio.run(parse_all(model, texts))
+    parse_seconds = time.monotonic() - started
+    results = dict(zip(texts, parses))
+    metrics: dict[str, float] = {}
+
+    print(f"model: {model.name}  ({len(texts)} held-out messages parsed in {parse_seconds:.1f}s)")
+
+    # FAQ topics.
+    per_key: dict[str, list[bool]] = defaultdict(list)
+    confusions: Counter[tuple[str, str]] = Counter()
+    for intent, text in examples:
+        if not intent.startswith("faq/"):
+            continue
+        got = predicted_label(results[text])
+        per_key[intent].append(got == intent)
+        if got != intent:
+            confusions[(intent, got)] += 1
+    missing = [k for k in TOPIC_KEYS if f"faq/{k}" not in per_key]
+    print("\nHeld-out accuracy per topic key")
+    for key in sorted(per_key):
+        hits = per_key[key]
+        print(f"  {key[4:]:<28} {ratio(sum(hits), len(hits)):.2f}  ({sum(hits)}/{len(hits)})")
+    all_hits = [h for hits in per_key.values() for h in hits]
+    metrics["topic_accuracy"] = ratio(sum(all_hits), len(all_hits))
+    print(f"  {'ALL TOPICS':<28} {metrics['topic_accuracy']:.3f}  ({sum(all_hits)}/{len(all_hits)})")
+    if missing:
+        print(f"  keys without held-out data: {missing}")
+        metrics["topic_accuracy"] = 0.0
+
+    # Other intents, out-of-scope recall and in-scope accuracy at that threshold.
+    in_scope = [(i, t) for i, t in examples if i != "out_of_scope"]
+    oos = [t for i, t in examples if i == "out_of_scope"]
+    oos_hits = sum(predicted_label(results[t]) in DECLINED for t in oos)
+    metrics["oos_recall"] = ratio(oos_hits, len(oos))
+    in_hits = 0
+    for intent, text in in_scope:
+        got = predicted_label(results[text])
+        in_hits += got == intent
+        if got != intent and not intent.startswith("faq/"):
+            confusions[(intent, got)] += 1
+    metrics["in_scope_accuracy"] = ratio(in_hits, len(in_scope))
+    print(f"\nOut-of-scope recall: {metrics['oos_recall']:.3f} ({oos_hits}/{len(oos)})"
+          f"   in-scope accuracy at the same threshold: {metrics['in_scope_accuracy']:.3f}"
+          f" ({in_hits}/{len(in_scope)})")
+
+    print("\nMost confused (expected -> predicted: count)")
+    for (expected, got), count in confusions.most_common(12):
+        print(f"  {expected} -> {got}: {count}")
+
+    # Crisis.
+    print("\nCrisis detection (full pipeline: classifier + safety net)")
+    for kind in ("explicit", "indirect", "benign"):
+        msgs = [t for k, t in crisis_examples if k == kind]
+        fired = [t for t in msgs if (results[t].get("intent") or {}).get("name") == "crisis"]
+        rate = ratio(len(fired), len(msgs))
+        label = "false alarms" if kind == "benign" else "recall"
+        metrics[f"crisis_{kind}_{'false_alarms' if kind == 'benign' else 'recall'}"] = rate
+        print(f"  {kind:<9} {label}: {rate:.3f} ({len(fired)}/{len(msgs)})")
+        wrong = [t for t in msgs if (t in fired) == (kind == "benign")]
+        for text in wrong[:5]:
+            print(f"      {'fired' if kind == 'benign' else 'missed'}: {text}")
+
+    # Articles.
+    from scripts.eval_articles import hit_rate  # noqa: E402
+
+    rate, total = hit_rate(verbose=False)
+    metrics["article_hit_rate"] = rate
+    print(f"\nArticle hit rate (right topic in the first three): {rate:.3f} over {total} requests")
+
+    if args.cross_validation:
+        print(f"\n{args.folds}-fold cross-validation (rasa test nlu), this takes a while...")
+        scores = cross_validation(args.folds)
+        for name, value in scores.items():
+            print(f"  {name}: {value:.3f}")
+
+    failed = []
+    for name, limit in GATES.items():
+        value = metrics[name]
+        ok = value <= limit if name.endswith("false_alarms") else value >= limit
+        if not ok:
+            failed.append(f"{name}={value:.3f} (gate {limit})")
+    print("\nGates:", "all passed" if not failed else "FAILED: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Start-up checks: refuse to run with an invalid profile or, in production, no key.
+
+Run by scripts/run.sh before any server starts (``python -m secure_base.preflight``),
+and by the action server when it imports the ``actions`` package.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from secure_base.profile import ProfileError, load_profile
+from secure_base.settings import Settings, load_settings
+
+
+class PreflightError(RuntimeError):
+    """The assistant must not start; the message says why and how to fix it."""
+
+
+def check(settings: Settings | None = None) -> None:
+    """Raises PreflightError when the configuration is unsafe or invalid."""
+    settings = settings or load_settings()
+    try:
+        load_profile(settings.profile_path)
+    except ProfileError as exc:
+        raise PreflightError(str(exc)) from exc
+    if settings.is_production and not settings.intake_key:
+        raise PreflightError(
+            "SECURE_BASE_ENV=production but SECURE_BASE_INTAKE_KEY is not set: intake data "
+            "cannot be encrypted. Generate a key with `make key` and set it in the environment."
+        )
+
+
+def main() -> int:
+    """Command-line entry point: prints the problem and exits 1, or exits 0."""
+    try:
+        check()
+    except PreflightError as exc:
+        print(f"preflight: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
