@@ -28,6 +28,13 @@ def check(settings: Settings | None = None) -> None:
             "SECURE_BASE_ENV=production but SECURE_BASE_INTAKE_KEY is not set: intake data "
             "cannot be encrypted. Generate a key with `make key` and set it in the environment."
         )
+    from secure_base.crypto import InvalidKeyError, MissingKeyError, get_cipher
+
+    try:
+        # Also rejects a malformed key, and in development creates the key file once.
+        get_cipher(settings)
+    except (MissingKeyError, InvalidKeyError) as exc:
+        raise PreflightError(str(exc)) from exc
 
 
 def main() -> int:

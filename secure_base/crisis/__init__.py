@@ -1,0 +1,1 @@
+"""Crisis handling: detection patterns, the crisis event model and its queries."""

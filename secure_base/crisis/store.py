@@ -1,0 +1,91 @@
+"""Queries for crisis events. Each function takes a ``Session``; the caller owns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from secure_base.crisis.models import CrisisEvent, utcnow
+
+# Column sizes, so an unexpectedly long channel or rule name cannot fail the insert.
+_CHANNEL_MAX = CrisisEvent.__table__.c.channel.type.length
+_LAYER_MAX = CrisisEvent.__table__.c.detection_layer.type.length
+_RULE_MAX = CrisisEvent.__table__.c.rule.type.length
+_CONVERSATION_MAX = CrisisEvent.__table__.c.conversation_id.type.length
+
+
+def _clip(value: Optional[str], limit: int) -> Optional[str]:
+    return value[:limit] if value is not None else None
+
+
+def record_crisis_event(
+    session: Session,
+    conversation_id: str,
+    trigger_message: Optional[str],
+    channel: Optional[str] = None,
+    detection_layer: str = "classifier",
+    rule: Optional[str] = None,
+    occurred_at: Optional[datetime] = None,
+) -> CrisisEvent:
+    """Store a new crisis event (not yet notified) and returns it with its ID.
+
+    Args:
+        session: Open session; the caller commits.
+        conversation_id: Rasa sender ID.
+        trigger_message: The text that triggered the crisis response (stored encrypted).
+        channel: Input channel name, if known.
+        detection_layer: ``classifier`` or the safety-net layer that detected it.
+        rule: The safety-net rule that matched, if any.
+        occurred_at: When it happened (aware); now when omitted.
+
+    """
+    event = CrisisEvent(
+        occurred_at=occurred_at or utcnow(),
+        channel=_clip(channel, _CHANNEL_MAX),
+        conversation_id=_clip(conversation_id, _CONVERSATION_MAX),
+        trigger_message=trigger_message,
+        detection_layer=_clip(detection_layer, _LAYER_MAX) or "classifier",
+        rule=_clip(rule, _RULE_MAX),
+        notified=False,
+        notify_error=None,
+    )
+    session.add(event)
+    session.flush()  # assigns the ID the notification refers to
+    return event
+
+
+def mark_notified(
+    session: Session, event_id: int, ok: bool, error: Optional[str] = None
+) -> Optional[CrisisEvent]:
+    """Record the outcome of notifying staff about an event.
+
+    Args:
+        session: Open session; the caller commits.
+        event_id: ID of the event.
+        ok: Whether at least one notification was delivered.
+        error: Content-free description of what failed, if anything.
+
+    Returns:
+        The updated event, or ``None`` if there is no event with that ID.
+
+    """
+    event = session.get(CrisisEvent, event_id)
+    if event is None:
+        return None
+    event.notified = bool(ok)
+    event.notify_error = error
+    session.flush()
+    return event
+
+
+def list_crisis_events(session: Session, limit: int = 50) -> list[CrisisEvent]:
+    """Return the most recent crisis events, newest first (trigger text decrypted)."""
+    statement = (
+        select(CrisisEvent)
+        .order_by(CrisisEvent.occurred_at.desc(), CrisisEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())

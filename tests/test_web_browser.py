@@ -1,0 +1,368 @@
+"""The website and chat widget in a real browser, talking to a real Rasa server.
+
+Needs Debian's Chromium (``/usr/bin/chromium``), the socket.io client
+(``scripts/install_web.sh``) and a running Rasa server with the socket.io channel whose
+URL is in ``SECURE_BASE_TEST_RASA_URL`` (e.g. ``http://localhost:5005``). The website
+itself is started here, as a subprocess, exactly as ``python -m secure_base.web`` runs.
+Playwright drives Chromium; no browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from secure_base.settings import PROJECT_ROOT
+from secure_base.web.server import SOCKETIO_BUNDLE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+RASA_URL = os.environ.get("SECURE_BASE_TEST_RASA_URL", "").strip()
+BUNDLE = PROJECT_ROOT / "web" / SOCKETIO_BUNDLE
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPLY_TIMEOUT_S = 90.0
+BOT_ITEMS = "#sb-log .sb-msg--bot, #sb-log .sb-card"
+USER_ITEMS = "#sb-log .sb-msg--user"
+SESSION_KEY = "secureBase.sessionId"
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
+if not RASA_URL:
+    pytest.skip(
+        "SECURE_BASE_TEST_RASA_URL is not set: start Rasa with the socket.io channel and "
+        "set it (e.g. http://localhost:5005)",
+        allow_module_level=True,
+    )
+if not BUNDLE.is_file():
+    pytest.skip(
+        "the socket.io client is not installed: run scripts/install_web.sh",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+expect = sync_api.expect
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    """The website, started as a subprocess and stopped with SIGTERM afterwards."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secure_base.web", "--port", str(port), "--rasa-url", RASA_URL],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            output = proc.communicate()[0]
+            pytest.fail(f"the website did not start:\n{output}")
+        time.sleep(0.2)
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageWatch:
+    """Collects what must never happen on the page: script errors, dialogs, CSP blocks."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.csp: list[str] = []
+        self.sent_frames: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("dialog", self._dialog)
+        page.on("console", self._console)
+        page.on("websocket", self._websocket)
+
+    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
+        if "Content Security Policy" in message.text:
+            self.csp.append(message.text)
+
+    def _websocket(self, ws) -> None:  # type: ignore[no-untyped-def]
+        ws.on("framesent", lambda payload: self.sent_frames.append(_as_text(payload)))
+
+    def events_sent(self, name: str) -> list[object]:
+        """The data of every socket.io event ``name`` the page sent."""
+        found = []
+        for frame in self.sent_frames:
+            if frame.startswith("42"):
+                try:
+                    packet = json.loads(frame[2:])
+                except ValueError:
+                    continue
+                if isinstance(packet, list) and packet and packet[0] == name:
+                    found.append(packet[1] if len(packet) > 1 else None)
+        return found
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], f"page errors: {self.errors}"
+        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
+        assert self.csp == [], f"Content-Security-Policy violations: {self.csp}"
+
+
+def _as_text(payload: object) -> str:
+    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+
+
+@pytest.fixture
+def context(browser):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    ctx.set_default_timeout(30_000)
+    yield ctx
+    ctx.close()
+
+
+def _open_chat_with_keyboard(page) -> None:  # type: ignore[no-untyped-def]
+    launcher = page.locator("#sb-launcher")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#sb-panel")).to_be_visible()
+    expect(page.locator("#sb-input")).to_be_focused()
+    _wait_connected(page)
+
+
+def _wait_connected(page) -> None:  # type: ignore[no-untyped-def]
+    expect(page.locator("#sb-panel")).to_have_attribute(
+        "data-connection", "connected", timeout=60_000
+    )
+
+
+def _wait_for_reply(page, before: int) -> int:  # type: ignore[no-untyped-def]
+    """Waits until more bot items than ``before`` exist and no more arrive for a moment."""
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    count = page.locator(BOT_ITEMS).count()
+    while count <= before:
+        assert time.monotonic() < deadline, "no reply from the assistant"
+        page.wait_for_timeout(100)
+        count = page.locator(BOT_ITEMS).count()
+    stable_since = time.monotonic()
+    while time.monotonic() - stable_since < 1.5:
+        page.wait_for_timeout(150)
+        now = page.locator(BOT_ITEMS).count()
+        if now != count:
+            count, stable_since = now, time.monotonic()
+    return count
+
+
+def _send(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    box = page.locator("#sb-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def _last_user_text(page) -> str:  # type: ignore[no-untyped-def]
+    return page.locator(f"{USER_ITEMS} .sb-msg__text").last.text_content() or ""
+
+
+def test_conversation_and_awkward_inputs(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    expect(page.locator("#sb-panel")).to_be_hidden()
+
+    _open_chat_with_keyboard(page)
+    note = page.locator("#sb-note")
+    expect(note).to_contain_text("Automated assistant — not a therapist.")
+    expect(note).to_contain_text("In a crisis call your local emergency number")
+    expect(page.locator("#sb-log")).to_have_attribute("aria-live", "polite")
+
+    # A greeting typed with the keyboard, sent with Enter.
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{USER_ITEMS} .sb-msg__text").last).to_have_text("hello")
+    bots = _wait_for_reply(page, 0)
+    assert page.locator("#sb-log .sb-msg--bot").count() >= 1
+    expect(page.locator("#sb-typing")).to_be_hidden()
+
+    users = page.locator(USER_ITEMS).count()
+
+    # Empty input: nothing is sent, a gentle hint appears.
+    page.locator("#sb-input").fill("")
+    page.locator("#sb-input").press("Enter")
+    expect(page.locator("#sb-hint")).to_contain_text("type a message")
+    page.wait_for_timeout(1000)
+    assert page.locator(USER_ITEMS).count() == users
+    assert page.locator(BOT_ITEMS).count() == bots
+
+    # Whitespace only counts as empty: not sent, same hint, the box is cleared.
+    _send(page, "   \t   ")
+    expect(page.locator("#sb-hint")).to_contain_text("type a message")
+    expect(page.locator("#sb-input")).to_have_value("")
+    page.wait_for_timeout(1000)
+    assert page.locator(USER_ITEMS).count() == users
+    assert page.locator(BOT_ITEMS).count() == bots
+
+    # 5,000 characters: cut to 2,000 with a notice; the 2,000 are sent and answered.
+    long_text = ("I keep worrying that the people I love will leave me. " * 100)[:5000]
+    page.locator("#sb-input").fill(long_text)
+    assert len(page.locator("#sb-input").input_value()) == 2000
+    expect(page.locator("#sb-counter")).to_have_text("2,000 / 2,000")
+    expect(page.locator("#sb-hint")).to_contain_text("2,000 characters")
+    page.locator("#sb-input").press("Enter")
+    expect(page.locator(USER_ITEMS)).to_have_count(users + 1)
+    assert _last_user_text(page) == long_text[:2000].strip()
+    expect(page.locator("#sb-hint")).to_contain_text("2,000 characters")
+    bots = _wait_for_reply(page, bots)
+    users += 1
+
+    scripts_before = page.evaluate("document.scripts.length")
+    awkward = [
+        "😀😀😀",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE users; --",
+        "¿Dónde está la consulta?",
+    ]
+    for text in awkward:
+        page.locator("#sb-input").fill(text)
+        if text == "😀😀😀":
+            expect(page.locator("#sb-counter")).to_have_text("3 / 2,000")
+        page.locator("#sb-input").press("Enter")
+        expect(page.locator(USER_ITEMS)).to_have_count(users + 1)
+        users += 1
+        assert _last_user_text(page) == text
+        bots = _wait_for_reply(page, bots)
+
+    # The markup-looking message stayed text: no element, no script, no dialog.
+    assert page.locator("#sb-log script").count() == 0
+    assert page.evaluate("document.scripts.length") == scripts_before
+    script_bubble = page.locator(f"{USER_ITEMS} .sb-msg__text", has_text="<script>")
+    expect(script_bubble).to_have_count(1)
+    assert script_bubble.evaluate("node => node.children.length") == 0
+
+    # Links in replies are real, safe links (when the assistant sent any).
+    for link in page.locator("#sb-log .sb-msg--bot a").all():
+        assert (link.get_attribute("href") or "").startswith(("http://", "https://"))
+        assert "noopener" in (link.get_attribute("rel") or "")
+        assert link.get_attribute("target") == "_blank"
+
+    # Keyboard: Tab from the message box reaches Send; Escape closes and returns focus.
+    page.locator("#sb-input").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#sb-send")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#sb-panel")).to_be_hidden()
+    expect(page.locator("#sb-launcher")).to_be_focused()
+
+    watch.assert_clean()
+
+
+def test_quick_replies_are_keyboard_reachable(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    _open_chat_with_keyboard(page)
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    _wait_for_reply(page, 0)
+    replies = page.locator("#sb-log .sb-replies button")
+    if replies.count() == 0:
+        pytest.skip("the assistant's greeting has no buttons to try")
+    first = replies.first
+    title = (first.text_content() or "").strip()
+    users = page.locator(USER_ITEMS).count()
+    bots = page.locator(BOT_ITEMS).count()
+    # Shift+Tab from the message box walks back into the log to the last reply button.
+    page.locator("#sb-input").focus()
+    for _ in range(replies.count() + 3):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('sb-reply')"):
+            break
+    assert page.evaluate("document.activeElement.classList.contains('sb-reply')")
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(USER_ITEMS)).to_have_count(users + 1)
+    assert _last_user_text(page) == title
+    _wait_for_reply(page, bots)
+    watch.assert_clean()
+
+
+def test_reload_keeps_the_session(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    _open_chat_with_keyboard(page)
+    session_id = page.evaluate(f"localStorage.getItem('{SESSION_KEY}')")
+    assert session_id and re.fullmatch(r"[A-Za-z0-9_-]{1,128}", session_id)
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    _wait_for_reply(page, 0)
+    assert watch.events_sent("session_request")[0] == {"session_id": None}
+    sent = watch.events_sent("user_uttered")
+    assert sent and sent[-1] == {"message": "hello", "session_id": session_id}
+
+    frames_before = len(watch.sent_frames)
+    page.reload()
+    panel = page.locator("#sb-panel")
+    if panel.is_hidden():
+        _open_chat_with_keyboard(page)
+    expect(page.locator("#sb-log .sb-system").first).to_have_text("Continuing your conversation")
+    _wait_connected(page)
+    assert page.evaluate(f"localStorage.getItem('{SESSION_KEY}')") == session_id
+    requests = [
+        json.loads(frame[2:])[1]
+        for frame in watch.sent_frames[frames_before:]
+        if frame.startswith('42["session_request"')
+    ]
+    assert requests and requests[0] == {"session_id": session_id}
+
+    page.locator("#sb-input").fill("hello again")
+    page.locator("#sb-input").press("Enter")
+    _wait_for_reply(page, 0)
+    last = watch.events_sent("user_uttered")[-1]
+    assert last == {"message": "hello again", "session_id": session_id}
+    assert page.evaluate(f"localStorage.getItem('{SESSION_KEY}')") == session_id
+    watch.assert_clean()
