@@ -1,0 +1,12 @@
+"""The article catalog: Markdown articles imported into SQL, searched and recommended.
+
+* :mod:`secure_base.catalog.models`: the ``articles``, ``topics`` and ``article_topics``
+  tables.
+* :mod:`secure_base.catalog.loader`: parses and validates ``articles/<slug>.md`` and
+  imports them idempotently.
+* :mod:`secure_base.catalog.search`: the full-text index (SQLite FTS5 or PostgreSQL
+  ``tsvector``) and :func:`~secure_base.catalog.search.recommend`.
+* :mod:`secure_base.catalog.cli`: ``python -m secure_base.catalog import|list|validate``.
+
+Importing this package is cheap: nothing touches a database or loads spaCy until called.
+"""
