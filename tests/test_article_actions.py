@@ -429,7 +429,8 @@ def test_article_responses_load_in_rasa() -> None:
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     values = {"title": "Calm, together", "summary": "Borrowed calm.", "url": "https://x.example/a"}
     card = nlg.generate_from_slots("utter_article", {}, "socketio", **values)
-    assert card["custom"] == {"type": "article", **values}
+    # Rasa's socket.io output calls sio.emit(event, **custom): the card must be `data`.
+    assert card["custom"] == {"data": {"type": "article", **values}}
     plain = nlg.generate_from_slots("utter_article", {}, "rest", **values)
     assert plain["text"] == "Calm, together\nhttps://x.example/a"
     profile = load_profile()
