@@ -81,6 +81,14 @@ def predicted_label(parse: dict) -> str:
     return intent
 
 
+def quiet_logs() -> None:
+    """Keeps Rasa's debug logs (which include message text) off the console."""
+    import structlog
+
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     from rasa.core.agent import Agent
 
@@ -117,7 +125,7 @@ def main() -> int:
     parser.add_argument("--cross-validation", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
+    quiet_logs()
     model = args.model or latest_model()
 
     examples: list[tuple[str, str]] = []

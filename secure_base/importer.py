@@ -22,6 +22,9 @@ from typing import Any, Dict, List, Optional, Text
 import jinja2
 import yaml
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.training_data.structures import StoryGraph
+from rasa.shared.importers import utils
+from rasa.shared.importers.importer import ResponsesSyncImporter
 from rasa.shared.importers.rasa import RasaFileImporter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -114,7 +117,7 @@ class PracticeProfileImporter(RasaFileImporter):
         """Creates the importer (the profile is read lazily, on first use)."""
         super().__init__(config_file, domain_path, training_data_paths)
         self._profile_path = Path(profile_path) if profile_path else None
-        self._domain: Optional[Domain] = None
+        self._domain_dict: Optional[Dict[Text, Any]] = None
         self._nlu: Dict[Optional[Text], TrainingData] = {}
 
     def _profile(self) -> PracticeProfile:
@@ -122,7 +125,7 @@ class PracticeProfileImporter(RasaFileImporter):
 
     def get_domain(self) -> Domain:
         """The domain file's content plus the rendered, reminder-carrying responses."""
-        if self._domain is None:
+        if self._domain_dict is None:
             profile = self._profile()
             base = super().get_domain()
             rendered = render_profile_responses(profile)
@@ -134,8 +137,31 @@ class PracticeProfileImporter(RasaFileImporter):
             )
             merged = base.as_dict()
             merged["responses"] = responses
-            self._domain = Domain.from_dict(merged)
-        return self._domain
+            self._domain_dict = copy.deepcopy(merged)
+        # A fresh object each time: Rasa's Domain.merge changes the domain it is called on.
+        return Domain.from_dict(copy.deepcopy(self._domain_dict))
+
+    def _domain_for_stories(self) -> Domain:
+        # Stories name the retrieval intent `faq`, which Rasa adds to the domain only
+        # after this importer (ResponsesSyncImporter); reading stories against the
+        # domain without it would flag `faq` as unknown.
+        nlu = self.get_nlu_data()
+        retrieval = ResponsesSyncImporter._get_domain_with_retrieval_intents(
+            nlu.retrieval_intents, nlu.responses, self.get_domain()
+        )
+        return self.get_domain().merge(retrieval)
+
+    def get_stories(self, exclusion_percentage: Optional[int] = None) -> StoryGraph:
+        """Training stories and rules, read against the domain with retrieval intents."""
+        return utils.story_graph_from_paths(
+            self._story_files, self._domain_for_stories(), exclusion_percentage
+        )
+
+    def get_conversation_tests(self) -> StoryGraph:
+        """Conversation tests, read against the domain with retrieval intents."""
+        return utils.story_graph_from_paths(
+            self._conversation_test_files, self._domain_for_stories()
+        )
 
     def get_nlu_data(self, language: Optional[Text] = "en") -> TrainingData:
         """NLU data whose responses (FAQ answers) also get the crisis reminder."""
