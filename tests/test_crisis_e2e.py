@@ -1,0 +1,102 @@
+"""Crisis handling end to end, over REST, against the real servers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from secure_base.profile import load_profile
+
+pytestmark = [pytest.mark.server, pytest.mark.model]
+
+CRISIS = "I don't want to live anymore, I'm going to end my life"
+
+
+def body(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def assert_crisis_response(replies: list[dict]) -> None:
+    text = body(replies)
+    profile = load_profile()
+    for line in profile.crisis.current().lines:
+        assert line in text
+    assert "can't provide crisis support" in text
+    assert "Are you safe right now?" in text
+    # No article links or cheerful follow-ups in that turn.
+    assert not any("custom" in r for r in replies)
+    assert "/articles/" not in text
+
+
+def tracker(stack, sender: str) -> dict:
+    response = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_crisis_at_start_gets_static_response_and_is_recorded(stack) -> None:
+    sender = f"crisis-{uuid.uuid4()}"
+    assert_crisis_response(stack.send(CRISIS, sender))
+    state = tracker(stack, sender)
+    assert state["slots"]["crisis_flag"] is True
+    assert state["latest_message"]["intent"]["name"] == "crisis"
+
+
+def test_after_a_crisis_later_answers_and_sessions_keep_the_numbers(stack) -> None:
+    sender = f"flag-{uuid.uuid4()}"
+    reminder = load_profile().crisis_short_line()
+    stack.send("hi", sender)
+    stack.send(CRISIS, sender)
+    assert reminder in body(stack.send("what is secure attachment?", sender))
+    # "You misunderstood" does not clear the flag.
+    assert reminder in body(stack.send("no, you misunderstood me, I'm fine", sender))
+    # A new session keeps it (custom action_session_start).
+    stack.send("/session_start", sender)
+    assert reminder in body(stack.send("hello", sender))
+    assert tracker(stack, sender)["slots"]["crisis_flag"] is True
+
+
+def test_a_conversation_without_crisis_has_no_reminder(stack) -> None:
+    sender = f"calm-{uuid.uuid4()}"
+    reminder = load_profile().crisis_short_line()
+    assert reminder not in body(stack.send("what is secure attachment?", sender))
+
+
+def test_crisis_inside_the_intake_form_leaves_the_form_and_it_can_resume(stack) -> None:
+    sender = f"form-{uuid.uuid4()}"
+    stack.send("I'd like to book a first appointment", sender)
+    stack.send("yes, I agree", sender)
+    assert tracker(stack, sender)["active_loop"].get("name") == "intake_form"
+    assert_crisis_response(stack.send(CRISIS, sender))
+    assert not tracker(stack, sender)["active_loop"].get("name")
+    # Asking to continue resumes the form at the question that was open.
+    replies = stack.send("continue my intake", sender)
+    assert tracker(stack, sender)["active_loop"].get("name") == "intake_form"
+    assert replies
+
+
+@pytest.fixture(scope="module")
+def stack_without_actions(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from tests.conftest import need
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    running = Stack(tmp_path_factory.mktemp("noactions"), model).start()
+    yield running
+    running.close()
+
+
+def test_crisis_response_works_with_the_action_server_down(stack_without_actions) -> None:
+    stack = stack_without_actions
+    sender = f"down-{uuid.uuid4()}"
+    assert stack.send("hello", sender)
+    stack.stop("actions")  # the real action server process is gone now
+    with pytest.raises(requests.RequestException):
+        requests.get(f"http://127.0.0.1:{stack.action_port}/health", timeout=2)
+    assert_crisis_response(stack.send(CRISIS, sender))
+    # Later turns still carry the crisis numbers without the action server.
+    reminder = load_profile().crisis_short_line()
+    assert reminder in body(stack.send("hello again", sender))
