@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rasa_sdk import Tracker
-from sqlalchemy.orm import Session
 
 from secure_base.db import get_engine, session_scope
 

@@ -64,6 +64,7 @@ def rss_mb(pid: int) -> float:
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank)."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")
@@ -72,6 +73,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 async def post(session: aiohttp.ClientSession, url: str, text: str, sender: str) -> float:
+    """Posts one message over REST; returns the latency in ms."""
     started = time.perf_counter()
     async with session.post(url, json={"sender": sender, "message": text}) as response:
         await response.read()
@@ -80,6 +82,7 @@ async def post(session: aiohttp.ClientSession, url: str, text: str, sender: str)
 
 
 async def fixed_rate(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
+    """Open-loop load: one request every 1/rate s; latencies and error count."""
     latencies: list[float] = []
     errors = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
@@ -101,6 +104,7 @@ async def fixed_rate(url: str, rate: float, seconds: float) -> tuple[list[float]
 
 
 async def peak_throughput(url: str, concurrency: int, seconds: float) -> tuple[float, int]:
+    """Closed-loop load with N clients; messages per second and errors."""
     done = 0
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -152,6 +156,7 @@ async def action_latency(action_url: str, runs: int) -> list[float]:
 
 
 def main() -> int:
+    """Runs the benchmark and prints the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
     parser.add_argument("--seconds", type=float, default=20.0)

@@ -63,6 +63,7 @@ def read_nlu_examples(path: Path) -> list[tuple[str, str]]:
 
 
 def latest_model() -> Path:
+    """The newest trained model in models/."""
     models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         sys.exit("evaluate: no trained model in models/ (run `make train`)")
@@ -90,6 +91,7 @@ def quiet_logs() -> None:
 
 
 async def parse_all(model: Path, texts: list[str]) -> list[dict]:
+    """Parses every text with the model, in order."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
@@ -97,6 +99,7 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
 
 
 def ratio(hits: int, total: int) -> float:
+    """hits/total, 0 when total is 0."""
     return hits / total if total else 0.0
 
 
@@ -120,6 +123,7 @@ def cross_validation(folds: int) -> dict[str, float]:
 
 
 def main() -> int:
+    """Runs the evaluation, prints it, and returns 1 when a gate fails."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--cross-validation", action="store_true")
@@ -140,7 +144,7 @@ def main() -> int:
     started = time.monotonic()
     parses = asyncio.run(parse_all(model, texts))
     parse_seconds = time.monotonic() - started
-    results = dict(zip(texts, parses))
+    results = dict(zip(texts, parses, strict=False))
     metrics: dict[str, float] = {}
 
     print(f"model: {model.name}  ({len(texts)} held-out messages parsed in {parse_seconds:.1f}s)")
@@ -162,7 +166,8 @@ def main() -> int:
         print(f"  {key[4:]:<28} {ratio(sum(hits), len(hits)):.2f}  ({sum(hits)}/{len(hits)})")
     all_hits = [h for hits in per_key.values() for h in hits]
     metrics["topic_accuracy"] = ratio(sum(all_hits), len(all_hits))
-    print(f"  {'ALL TOPICS':<28} {metrics['topic_accuracy']:.3f}  ({sum(all_hits)}/{len(all_hits)})")
+    total = f"({sum(all_hits)}/{len(all_hits)})"
+    print(f"  {'ALL TOPICS':<28} {metrics['topic_accuracy']:.3f}  {total}")
     if missing:
         print(f"  keys without held-out data: {missing}")
         metrics["topic_accuracy"] = 0.0

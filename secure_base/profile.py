@@ -21,6 +21,8 @@ class ProfileError(ValueError):
 
 
 class PracticeInfo(BaseModel):
+    """The practice's name and how it describes itself."""
+
     name: str
     short_name: str
     tagline: str = ""
@@ -28,6 +30,8 @@ class PracticeInfo(BaseModel):
 
 
 class Contact(BaseModel):
+    """How and when to reach the practice."""
+
     email: str
     phone: str
     hours: str
@@ -37,12 +41,16 @@ class Contact(BaseModel):
 
 
 class FirstSession(BaseModel):
+    """What the first session is like."""
+
     length_minutes: int = Field(50, gt=0)
     description: str
     free_consultation_minutes: int | None = None
 
 
 class Fees(BaseModel):
+    """Fees, insurance and payment."""
+
     session_fee: str
     sliding_scale: str = ""
     insurance: str
@@ -51,17 +59,23 @@ class Fees(BaseModel):
 
 
 class SessionFormat(BaseModel):
+    """One way of meeting (online, in person...)."""
+
     key: str
     label: str
     detail: str = ""
 
 
 class CrisisRegion(BaseModel):
+    """Crisis lines of one region."""
+
     label: str
     lines: list[str] = Field(..., min_items=1)
 
 
 class Crisis(BaseModel):
+    """Crisis resources by region, and the practice's own note."""
+
     region: str
     practice_note: str
     regions: dict[str, CrisisRegion]
@@ -72,10 +86,14 @@ class Crisis(BaseModel):
 
 
 class Articles(BaseModel):
+    """Where article links point."""
+
     base_url: AnyHttpUrl
 
 
 class Intake(BaseModel):
+    """Intake rules: minimum age, retention, who reviews answers."""
+
     minimum_age: int = Field(18, ge=0)
     retention: str
     reviewed_by: str = "a clinician at the practice"
