@@ -433,3 +433,24 @@ def test_through_rasa_graph_runner(tmp_path):
     benign = parse("my feet are killing me")
     assert SAFETY_NET_PROPERTY not in benign
     assert benign[INTENT][INTENT_NAME_KEY] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["this homework is killing me", "I'm dying to know how it ends", "my feet are killing me"],
+)
+def test_classifier_crisis_on_a_known_figure_of_speech_is_set_aside(
+    safety_net, make_message, text
+):
+    message = make_message(text, _ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert all(entry["name"] != "crisis" for entry in message.get(INTENT_RANKING_KEY))
+    assert message.get("crisis_safety_net")["suppressed"] == "benign_idiom"
+
+
+def test_an_idiom_does_not_hide_a_real_crisis_in_the_same_message(safety_net, make_message):
+    text = "this homework is killing me and honestly I want to die"
+    message = make_message(text, _ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "crisis"

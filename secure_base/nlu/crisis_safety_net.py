@@ -181,6 +181,12 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
                 "rule": match.rule,
                 "category": match.category,
             }
+        elif (top_is_crisis or ranked_high) and (idiom := self._benign_idiom(message, text)):
+            # The classifier reacted to a risky word ("killing", "died") that a curated
+            # figure-of-speech rule explains ("this homework is killing me") and no crisis
+            # rule matched: fall back to the classifier's best other intent.
+            self._demote_crisis(message, ranking, idiom)
+            return
         elif top_is_crisis or ranked_high:
             decision = {
                 "fired": True,
@@ -204,6 +210,33 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
             decision["rule"],
             decision["category"],
         )
+
+    def _benign_idiom(self, message: Message, text: str) -> Optional[str]:
+        """The name of a benign figure-of-speech rule matching the message, if any."""
+        if not text.strip():
+            return None
+        try:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if not _is_spacy_doc(doc):
+                doc = self._detector.nlp(text.lower()) if hasattr(self._detector, "nlp") else None
+            spans = self._detector.benign_spans(doc) if doc is not None else []
+        except Exception as error:  # noqa: BLE001 - on doubt, do not suppress
+            logger.error("Crisis safety net: idiom check failed (%s).", type(error).__name__)
+            return None
+        return spans[0][0] if spans else None
+
+    @staticmethod
+    def _demote_crisis(message: Message, ranking: List[Dict[str, Any]], idiom: str) -> None:
+        others = [entry for entry in ranking if entry.get(INTENT_NAME_KEY) != CRISIS_INTENT]
+        if others:
+            message.set(INTENT, dict(others[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, others, add_to_output=True)
+        message.set(
+            SAFETY_NET_PROPERTY,
+            {"fired": False, "suppressed": "benign_idiom", "rule": idiom},
+            add_to_output=True,
+        )
+        logger.info("Crisis safety net: classifier crisis set aside (idiom rule %s).", idiom)
 
     def _detect(self, message: Message, text: str) -> Optional[CrisisMatch]:
         """Runs the rules on the message's spaCy doc, or on its lower-cased text."""
