@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Chat with Secure Base in the terminal: starts the action server in the background,
+# runs `rasa shell` against the latest model, and stops the action server on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false  # never phone home
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+eval "$(.venv/bin/python -m secure_base.settings)"
+mkdir -p -m 700 "$SECURE_BASE_DATA_DIR"
+setsid .venv/bin/rasa run actions --actions actions --port "$SECURE_BASE_ACTION_PORT" \
+  > "$SECURE_BASE_DATA_DIR/actions-shell.log" 2>&1 &
+actions=$!
+trap 'kill -TERM -- "-$actions" 2>/dev/null || true; wait "$actions" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/python -m secure_base.wait_ready --timeout 120 "http://127.0.0.1:$SECURE_BASE_ACTION_PORT/health"
+.venv/bin/rasa shell --model models --endpoints "$SECURE_BASE_ENDPOINTS" --port "$SECURE_BASE_RASA_PORT"
