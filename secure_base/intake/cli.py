@@ -1,0 +1,317 @@
+"""Staff command line for intake submissions.
+
+Usage::
+
+    python -m secure_base.intake list [--sort urgency|date] [--limit N]
+    python -m secure_base.intake show ID
+    python -m secure_base.intake export --format csv|json [--out FILE]
+    python -m secure_base.intake delete ID [--with-conversation] [--yes]
+
+Every command takes ``--database-url`` (default: ``SECURE_BASE_DATABASE_URL`` or the data
+directory's SQLite database). ``list`` shows clear, non-identifying columns only and
+works without the encryption key; ``show`` and ``export`` decrypt, so they need
+``SECURE_BASE_INTAKE_KEY`` (or the development key file) and print health information:
+use them only on a machine and for a purpose the practice has authorised.
+``delete --with-conversation`` also removes the conversation from Rasa's SQLite tracker
+store (``SECURE_BASE_TRACKER_DB``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sqlite3
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional, Sequence, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from secure_base.crypto import CryptoConfigError, DecryptionError
+from secure_base.db import get_engine, session_scope
+from secure_base.intake.models import IntakeSubmission
+from secure_base.intake.store import (
+    SORT_DATE,
+    SORT_URGENCY,
+    delete_submission,
+    get_submission,
+    list_submissions,
+)
+from secure_base.settings import load_settings
+
+HEALTH_WARNING = (
+    "WARNING: this output contains personal health information, decrypted. Use it only "
+    "for authorised purposes, store it encrypted, and delete it when you are done."
+)
+EXPORT_FIELDS = (
+    "id",
+    "created_at",
+    "status",
+    "urgent",
+    "phq2",
+    "phq9",
+    "gad2",
+    "gad7",
+    "asq_positive",
+    "session_format",
+    "payment_type",
+    "consent_version",
+    "consent_at",
+    "notified",
+    "conversation_id",
+    "preferred_name",
+    "email",
+    "phone",
+    "region",
+    "reason",
+    "hopes",
+    "availability",
+    "answers",
+)
+# The clear columns `list` reads (no decryption, so no key is needed).
+LIST_COLUMNS = (
+    IntakeSubmission.id,
+    IntakeSubmission.created_at,
+    IntakeSubmission.urgent,
+    IntakeSubmission.phq2,
+    IntakeSubmission.phq9,
+    IntakeSubmission.gad2,
+    IntakeSubmission.gad7,
+    IntakeSubmission.asq_positive,
+    IntakeSubmission.status,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m secure_base.intake",
+        description="List, show, export and delete intake submissions (staff only).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument(
+            "--database-url",
+            default=None,
+            help="SQLAlchemy URL (default: SECURE_BASE_DATABASE_URL or the data dir's SQLite)",
+        )
+        return cmd
+
+    cmd = add("list", "list submissions (ID, created, urgent, scores, status); no decryption")
+    cmd.add_argument(
+        "--sort",
+        choices=(SORT_URGENCY, SORT_DATE),
+        default=SORT_URGENCY,
+        help="urgent (then ASQ-positive) first, or newest first (default: %(default)s)",
+    )
+    cmd.add_argument("--limit", type=int, default=None, help="show at most N submissions")
+
+    cmd = add("show", "show one submission, decrypted")
+    cmd.add_argument("id", type=int, help="submission ID")
+
+    cmd = add("export", "export every submission, decrypted, as CSV or JSON")
+    cmd.add_argument("--format", choices=("csv", "json"), required=True, dest="fmt")
+    cmd.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    cmd.add_argument("--sort", choices=(SORT_URGENCY, SORT_DATE), default=SORT_DATE)
+
+    cmd = add("delete", "delete a submission (and optionally its conversation)")
+    cmd.add_argument("id", type=int, help="submission ID")
+    cmd.add_argument(
+        "--with-conversation",
+        action="store_true",
+        help="also delete the conversation's events from Rasa's SQLite tracker store",
+    )
+    cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def _when(value: Optional[datetime]) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def _num(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return get_engine(args.database_url)
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    """Print the submissions table (clear columns only)."""
+    if args.sort == SORT_URGENCY:
+        order = (
+            IntakeSubmission.urgent.desc(),
+            IntakeSubmission.asq_positive.desc(),
+            IntakeSubmission.created_at.desc(),
+            IntakeSubmission.id.desc(),
+        )
+    else:
+        order = (IntakeSubmission.created_at.desc(), IntakeSubmission.id.desc())
+    statement = select(*LIST_COLUMNS).order_by(*order)
+    if args.limit is not None:
+        statement = statement.limit(args.limit)
+    with session_scope(_engine(args)) as session:
+        rows = session.execute(statement).all()
+    header = ("ID", "CREATED", "URGENT", "PHQ-2", "PHQ-9", "GAD-2", "GAD-7", "ASQ", "STATUS")
+    table = [header]
+    for row in rows:
+        table.append(
+            (
+                str(row.id),
+                _when(row.created_at),
+                "URGENT" if row.urgent else "no",
+                _num(row.phq2),
+                _num(row.phq9),
+                _num(row.gad2),
+                _num(row.gad7),
+                "positive" if row.asq_positive else "negative",
+                row.status,
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip(), file=out)
+    print(f"{len(rows)} submission(s)", file=out)
+    return 0
+
+
+def submission_as_dict(submission: IntakeSubmission) -> dict[str, Any]:
+    """Every exported field of a submission (decrypted), JSON-friendly."""
+    record: dict[str, Any] = {}
+    for name in EXPORT_FIELDS:
+        if name == "answers":
+            record[name] = submission.answers
+            continue
+        value = getattr(submission, name)
+        record[name] = value.isoformat() if isinstance(value, datetime) else value
+    return record
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print one submission, decrypted."""
+    with session_scope(_engine(args)) as session:
+        submission = get_submission(session, args.id)
+        if submission is None:
+            print(f"No intake submission with ID {args.id}.", file=err)
+            return 1
+        record = submission_as_dict(submission)
+    print(HEALTH_WARNING, file=err)
+    answers = record.pop("answers")
+    width = max(len(name) for name in record)
+    for name, value in record.items():
+        print(f"{name.ljust(width)}  {'-' if value is None else value}", file=out)
+    print("answers:", file=out)
+    print(json.dumps(answers, indent=2, ensure_ascii=False, sort_keys=True), file=out)
+    return 0
+
+
+def _write_export(records: list[dict[str, Any]], fmt: str, handle: TextIO) -> None:
+    if fmt == "json":
+        json.dump(records, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        return
+    writer = csv.DictWriter(handle, fieldnames=list(EXPORT_FIELDS))
+    writer.writeheader()
+    for record in records:
+        row = dict(record)
+        row["answers"] = json.dumps(record["answers"], ensure_ascii=False, sort_keys=True)
+        writer.writerow(row)
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write every submission, decrypted, as CSV or JSON."""
+    with session_scope(_engine(args)) as session:
+        records = [submission_as_dict(s) for s in list_submissions(session, sort=args.sort)]
+    print(HEALTH_WARNING, file=err)
+    if args.out is None:
+        _write_export(records, args.fmt, out)
+    else:
+        buffer = io.StringIO(newline="")
+        _write_export(records, args.fmt, buffer)
+        # Private to the user from the moment it exists.
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
+        print(f"Wrote {len(records)} submission(s) to {args.out}", file=err)
+    return 0
+
+
+def delete_conversation(tracker_db: Path, conversation_id: str) -> int:
+    """Delete a conversation's events from Rasa's SQLite tracker store.
+
+    Returns:
+        How many events were deleted.
+
+    Raises:
+        FileNotFoundError: When the tracker store database does not exist.
+
+    """
+    if not tracker_db.exists():
+        raise FileNotFoundError(f"tracker store not found: {tracker_db}")
+    connection = sqlite3.connect(str(tracker_db), timeout=15)
+    try:
+        with connection:
+            cursor = connection.execute(
+                "DELETE FROM events WHERE sender_id = ?", (conversation_id,)
+            )
+            return cursor.rowcount
+    finally:
+        connection.close()
+
+
+def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Delete a submission, and with --with-conversation its conversation too."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("Refusing to delete without confirmation: add --yes.", file=err)
+            return 2
+        extra = " and its conversation" if args.with_conversation else ""
+        answer = input(f"Delete intake submission {args.id}{extra} permanently? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=err)
+            return 1
+    with session_scope(_engine(args)) as session:
+        conversation_id = delete_submission(session, args.id)
+    if conversation_id is None:
+        print(f"No intake submission with ID {args.id}.", file=err)
+        return 1
+    print(f"Deleted intake submission {args.id}.", file=out)
+    if args.with_conversation:
+        tracker_db = load_settings().tracker_db
+        try:
+            count = delete_conversation(tracker_db, conversation_id)
+        except (FileNotFoundError, sqlite3.Error) as exc:
+            print(f"Could not delete the conversation: {type(exc).__name__}: {exc}", file=err)
+            return 1
+        print(f"Deleted {count} conversation event(s) from {tracker_db}.", file=out)
+    return 0
+
+
+def main(
+    argv: Optional[Sequence[str]] = None,
+    out: Optional[TextIO] = None,
+    err: Optional[TextIO] = None,
+) -> int:
+    """Run the CLI and return the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list(args, out)
+        if args.command == "show":
+            return cmd_show(args, out, err)
+        if args.command == "export":
+            return cmd_export(args, out, err)
+        return cmd_delete(args, out, err)
+    except (CryptoConfigError, DecryptionError) as exc:
+        print(f"Cannot decrypt intake data: {exc}", file=err)
+        return 2

@@ -1,0 +1,549 @@
+"""Pure parsing and validation of intake answers (no Rasa, no database).
+
+Each parser takes the text the person typed (or a button payload) and returns the
+normalised value, or ``None`` / raises :class:`InvalidAnswer` with a reason that can be
+shown to the person. The form validation action (``actions/intake.py``) turns these
+into friendly re-asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+DEFAULT_PHONE_REGION = "US"
+MAX_NAME_LENGTH = 80
+MAX_FREE_TEXT_LENGTH = 2000
+MAX_REGION_LENGTH = 120
+MAX_AGE = 120
+
+QUESTION_WORDS = (
+    "what",
+    "how",
+    "why",
+    "can",
+    "is",
+    "do",
+    "does",
+    "will",
+    "should",
+    "where",
+    "when",
+)
+
+YES_WORDS = {
+    "yes",
+    "y",
+    "yeah",
+    "yea",
+    "yep",
+    "yup",
+    "ya",
+    "sure",
+    "ok",
+    "okay",
+    "correct",
+    "affirm",
+    "yes please",
+    "yes i do",
+    "yes i have",
+    "i do",
+    "i have",
+    "i agree",
+    "agree",
+    "that s right",
+    "thats right",
+    "right",
+    "absolutely",
+    "definitely",
+    "of course",
+    "yes it is",
+    "yes that s right",
+    "yes send it",
+    "send it",
+    "looks good",
+    "all good",
+    "yes i consent",
+    "i consent",
+    "consent",
+}
+NO_WORDS = {
+    "no",
+    "n",
+    "nope",
+    "nah",
+    "na",
+    "not really",
+    "deny",
+    "no i don t",
+    "no i haven t",
+    "i don t",
+    "i haven t",
+    "never",
+    "no thanks",
+    "no thank you",
+    "i disagree",
+    "i don t agree",
+    "i do not agree",
+    "no i do not",
+    "i do not consent",
+    "i don t consent",
+    "not now",
+    "no i have not",
+    "no never",
+    "nope never",
+}
+# Rasa button payloads of the form "/intent" for yes and no.
+YES_PAYLOADS = {"/affirm"}
+NO_PAYLOADS = {"/deny"}
+
+
+class InvalidAnswer(ValueError):
+    """An answer that cannot be used; ``str(exc)`` is a reason fit to show the person."""
+
+
+def normalise(text: str) -> str:
+    """Lower case, apostrophes and punctuation as spaces, single spaces."""
+    text = text.strip().lower().replace("\u2019", "'")
+    text = re.sub(r"[^a-z0-9+ ]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def looks_like_question(text: Any) -> bool:
+    """Whether a message reads like a question (ends with "?" or starts with a question word)."""
+    if not isinstance(text, str):
+        return False
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith("?"):
+        return True
+    words = normalise(stripped).split()
+    return bool(words) and words[0] in QUESTION_WORDS
+
+
+def is_payload(text: str) -> bool:
+    """Whether the text is a Rasa intent payload such as ``/affirm``."""
+    return text.strip().startswith("/")
+
+
+def parse_yes_no(text: Any) -> Optional[bool]:
+    """Read a yes/no answer: ``True``, ``False``, or ``None`` when it is neither.
+
+    Accepts plain words ("Yes", "nope"), ``/affirm`` and ``/deny`` payloads (also with
+    entities or a trailing JSON part), and validated booleans.
+    """
+    if isinstance(text, bool):
+        return text
+    if not isinstance(text, str):
+        return None
+    stripped = text.strip()
+    if is_payload(stripped):
+        intent = re.split(r"[{@\s]", stripped, maxsplit=1)[0].lower()
+        if intent in YES_PAYLOADS:
+            return True
+        if intent in NO_PAYLOADS:
+            return False
+        return None
+    norm = normalise(stripped)
+    if norm in YES_WORDS:
+        return True
+    if norm in NO_WORDS:
+        return False
+    return None
+
+
+def validate_email_address(text: Any) -> str:
+    """Return the normalised e-mail address (syntax only, no DNS lookups).
+
+    Raises:
+        InvalidAnswer: With the validator's explanation of what is wrong.
+
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidAnswer("That doesn't look like an e-mail address.")
+    candidate = text.strip().strip("<>").strip()
+    if " " in candidate:
+        raise InvalidAnswer("An e-mail address has no spaces in it.")
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidAnswer(str(exc)) from exc
+
+
+def normalise_phone(text: Any, default_region: str = DEFAULT_PHONE_REGION) -> str:
+    """Return the phone number in E.164 form (``+12075550123``).
+
+    Numbers without a country code are read as ``default_region`` numbers; numbers with
+    one (``+44 20 7946 0958``) are accepted from anywhere.
+
+    Raises:
+        InvalidAnswer: When the text is not a valid phone number.
+
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidAnswer("That doesn't look like a phone number.")
+    candidate = text.strip()
+    if candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
+    try:
+        number = phonenumbers.parse(candidate, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidAnswer("That doesn't look like a phone number.") from exc
+    if not phonenumbers.is_valid_number(number):
+        if not phonenumbers.is_possible_number(number):
+            raise InvalidAnswer("That number seems to have too few or too many digits.")
+        raise InvalidAnswer("That isn't a phone number I can recognise.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """Format a stored E.164 number for people (``+1 207-555-0123``)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+_NUMBER_WORDS = {
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "twelve": 12,
+    "eleven": 11,
+    "ten": 10,
+}
+_UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+
+
+def parse_age(text: Any, minimum_age: int) -> int | bool:
+    """Read the age: years as an ``int``, or ``True``/``False`` for adult/not adult.
+
+    "34", "I'm 34", "thirty four" give 34. "18 or over", "over 18", "adult" give ``True``;
+    "under 18", "I'm a minor" give ``False`` (both relative to ``minimum_age``). A bare
+    yes/no is not accepted: the question asks for an age.
+
+    Raises:
+        InvalidAnswer: When no age can be read, or it is not plausible.
+
+    """
+    if isinstance(text, bool):
+        return text
+    if isinstance(text, int):
+        years = text
+    else:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidAnswer("Please tell me your age as a number, for example 34.")
+        norm = normalise(text)
+        limit = str(minimum_age)
+        adult_patterns = (
+            rf"\b{limit} or over\b",
+            rf"\b{limit} or older\b",
+            rf"\bover {limit}\b",
+            rf"\b{limit}\+",
+            rf"\bolder than {limit}\b",
+            rf"\b{limit} and over\b",
+            rf"\bat least {limit}\b",
+            r"\badult\b",
+        )
+        minor_patterns = (
+            rf"\bunder {limit}\b",
+            rf"\byounger than {limit}\b",
+            rf"\bbelow {limit}\b",
+            r"\bminor\b",
+            r"\bnot an adult\b",
+            rf"\bnot {limit}\b",
+        )
+        if any(re.search(p, norm) for p in minor_patterns):
+            return False
+        if any(re.search(p, norm) for p in adult_patterns):
+            return True
+        digits = re.findall(r"\b\d{1,3}\b", norm)
+        if len(digits) == 1:
+            years = int(digits[0])
+        elif len(digits) > 1:
+            raise InvalidAnswer("Please tell me just your age, as one number.")
+        else:
+            years = _age_from_words(norm)
+            if years is None:
+                raise InvalidAnswer("Please tell me your age as a number, for example 34.")
+    if years < 1 or years > MAX_AGE:
+        raise InvalidAnswer("That doesn't look like an age. Please type it as a number.")
+    return years
+
+
+def _age_from_words(norm: str) -> Optional[int]:
+    words = norm.replace("-", " ").split()
+    for index, word in enumerate(words):
+        if word in _NUMBER_WORDS:
+            value = _NUMBER_WORDS[word]
+            if value >= 20 and index + 1 < len(words) and words[index + 1] in _UNITS:
+                value += _UNITS[words[index + 1]]
+            return value
+    return None
+
+
+def is_below_minimum_age(age: Any, minimum_age: int) -> bool:
+    """Whether a validated age value means the person is under ``minimum_age``."""
+    if age is False:
+        return True
+    if isinstance(age, int) and not isinstance(age, bool):
+        return age < minimum_age
+    return False
+
+
+def validate_name(text: Any) -> str:
+    """Return the preferred name, trimmed.
+
+    Raises:
+        InvalidAnswer: When the text is empty, too long, a question or a payload.
+
+    """
+    if not isinstance(text, str):
+        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
+    name = re.sub(r"\s+", " ", text).strip().strip(".!").strip()
+    if not name or is_payload(name) or not re.search(r"[^\W\d_]", name):
+        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
+    if "?" in name or len(name) > MAX_NAME_LENGTH or len(name.split()) > 6:
+        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
+    for prefix in ("my name is ", "i'm ", "i am ", "call me ", "it's ", "its ", "name is "):
+        if name.lower().startswith(prefix) and len(name) > len(prefix):
+            name = name[len(prefix) :].strip()
+            break
+    return name
+
+
+def validate_free_text(text: Any, max_length: int = MAX_FREE_TEXT_LENGTH) -> str:
+    """Return a free-text answer, trimmed and limited in length.
+
+    Raises:
+        InvalidAnswer: When the text is empty or a button payload.
+
+    """
+    if not isinstance(text, str):
+        raise InvalidAnswer("Could you put that in a few words?")
+    value = text.strip()
+    if not value or is_payload(value) or not re.search(r"\w", value):
+        raise InvalidAnswer("Could you put that in a few words?")
+    if len(value) > max_length:
+        raise InvalidAnswer(
+            f"That's a little long for this form (up to {max_length} characters). "
+            "A short version is fine: you can say more in your first session."
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a fixed-choice question.
+
+    Attributes:
+        value: The stored value.
+        label: What the person sees (the button title and payload).
+        synonyms: Other accepted answers (compared after :func:`normalise`).
+
+    """
+
+    value: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+
+
+def match_choice(text: Any, choices: Sequence[Choice]) -> Optional[str]:
+    """Return the value of the choice the answer names, or ``None``.
+
+    Exact labels, values and synonyms win; otherwise a single choice whose label or a
+    synonym appears in the answer (as whole words) is taken. Ambiguous answers give
+    ``None``.
+    """
+    if not isinstance(text, str):
+        return None
+    norm = normalise(text)
+    if not norm:
+        return None
+    for choice in choices:
+        names = {normalise(choice.label), normalise(choice.value), *map(normalise, choice.synonyms)}
+        if norm in names:
+            return choice.value
+    found = set()
+    for choice in choices:
+        for name in (choice.label, choice.value.replace("_", " "), *choice.synonyms):
+            key = normalise(name)
+            if key and re.search(rf"(^|\s){re.escape(key)}($|\s)", norm):
+                found.add(choice.value)
+    return found.pop() if len(found) == 1 else None
+
+
+CONTACT_CHOICES = (
+    Choice("email", "Email", ("e mail", "by email", "email please", "mail")),
+    Choice("phone", "Phone", ("phone call", "call", "text", "telephone", "by phone", "mobile")),
+    Choice(
+        "either",
+        "Either",
+        (
+            "both",
+            "either is fine",
+            "any",
+            "email or phone",
+            "phone or email",
+            "email and phone",
+            "phone and email",
+        ),
+    ),
+)
+PAYMENT_CHOICES = (
+    Choice(
+        "insurance",
+        "Insurance",
+        ("insured", "my insurance", "through insurance", "insurance please", "out of network"),
+    ),
+    Choice(
+        "self_pay",
+        "Self-pay",
+        (
+            "self pay",
+            "selfpay",
+            "pay myself",
+            "private",
+            "privately",
+            "out of pocket",
+            "self paying",
+            "cash",
+        ),
+    ),
+)
+NO_PREFERENCE = Choice(
+    "no_preference",
+    "No preference",
+    ("either", "any", "both", "don t mind", "i don t mind", "whichever"),
+)
+
+
+def format_choices(formats: Iterable[tuple[str, str]]) -> tuple[Choice, ...]:
+    """Session-format choices from the profile's (key, label) pairs, plus no preference."""
+    extra = {
+        "online": ("online", "video", "virtual", "telehealth", "remote", "zoom"),
+        "in_person": ("in person", "in-person", "office", "face to face", "in the office"),
+    }
+    choices = [Choice(key, label, extra.get(key, ())) for key, label in formats]
+    return (*choices, NO_PREFERENCE)
+
+
+# US states and territories by postal code, so "ME" or "Portland, ME" counts as Maine.
+US_STATES = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "PR": "Puerto Rico",
+}
+
+
+def validate_region(text: Any) -> str:
+    """Return the region or state as typed (trimmed).
+
+    Raises:
+        InvalidAnswer: When it is empty, a payload or implausibly long.
+
+    """
+    value = validate_free_text(text, MAX_REGION_LENGTH)
+    if "?" in value:
+        raise InvalidAnswer("Which state or region do you live in? For example: Maine.")
+    return value
+
+
+def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional[str]:
+    """Return the licensed region the answer names, or ``None``.
+
+    Matches whole words, case-insensitively ("portland, maine"), and US postal codes
+    typed on their own or in capitals after a place ("ME", "Portland, ME").
+    """
+    norm = f" {normalise(region)} "
+    for licensed in licensed_regions:
+        if f" {normalise(licensed)} " in norm:
+            return licensed
+    stripped = region.strip()
+    tokens = re.findall(r"\b[A-Za-z]{2}\b", stripped)
+    for code, state in US_STATES.items():
+        if state not in licensed_regions:
+            continue
+        if stripped.upper().strip(". ") == code:
+            return state
+        if code in tokens and re.search(rf"(,|\s){code}\b", stripped):
+            return state
+    return None

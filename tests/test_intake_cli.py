@@ -1,0 +1,243 @@
+"""The staff CLI (python -m secure_base.intake) against real databases and a real Rasa
+SQLite tracker store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from secure_base import crypto, db
+from secure_base.db import get_engine, make_engine, session_scope
+from secure_base.intake.cli import HEALTH_WARNING, main
+from secure_base.intake.store import record_from_slots, submit_intake
+from secure_base.settings import PROJECT_ROOT
+from tests.conftest import POSTGRES_URL
+from tests.test_intake_store import EMAIL, NAME, REASON, confirmed_slots
+
+_backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=_backends)
+def db_url(request, tmp_path, monkeypatch):
+    """A fresh application database URL on each backend, with a key and a tracker path."""
+    monkeypatch.setenv("SECURE_BASE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SECURE_BASE_TRACKER_DB", str(tmp_path / "tracker.db"))
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
+    monkeypatch.delenv("SECURE_BASE_DATABASE_URL", raising=False)
+    crypto.clear_cipher_cache()
+    db.dispose_engines()
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    yield url
+    db.dispose_engines()
+    crypto.clear_cipher_cache()
+    if schema:
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def add(url: str, conversation_id: str, **slots) -> int:
+    record = record_from_slots(confirmed_slots(**slots), conversation_id)
+    with session_scope(get_engine(url)) as session:
+        submission, _ = submit_intake(session, record)
+        return submission.id
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_list_sorts_by_urgency_or_date_without_decrypting(db_url, monkeypatch) -> None:
+    calm = add(db_url, "conv-a", email="a@example.com")
+    urgent = add(db_url, "conv-b", asq_1=True, asq_5=True, intake_urgent=True)
+    code, out, err = run("list", "--database-url", db_url)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["ID", "CREATED", "URGENT"]
+    assert lines[1].split()[0] == str(urgent) and "URGENT" in lines[1]
+    assert lines[2].split()[0] == str(calm)
+    assert "4" in lines[2] and "new" in lines[2]  # PHQ-2 score and status
+    assert lines[-1] == "2 submission(s)"
+    assert EMAIL not in out and NAME not in out
+
+    code, out, _ = run("list", "--database-url", db_url, "--sort", "date", "--limit", "1")
+    assert out.splitlines()[1].split()[0] == str(urgent)  # the newest
+    assert out.splitlines()[-1] == "1 submission(s)"
+
+    # No decryption: works even with a key that cannot read the rows.
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
+    crypto.clear_cipher_cache()
+    assert run("list", "--database-url", db_url)[0] == 0
+    code, _, err = run("show", str(calm), "--database-url", db_url)
+    assert code == 2 and "Cannot decrypt" in err
+
+
+def test_list_columns(db_url) -> None:
+    add(db_url, "conv-a")
+    _, out, _ = run("list", "--database-url", db_url)
+    header, row = out.splitlines()[:2]
+    assert header.split() == [
+        "ID",
+        "CREATED",
+        "URGENT",
+        "PHQ-2",
+        "PHQ-9",
+        "GAD-2",
+        "GAD-7",
+        "ASQ",
+        "STATUS",
+    ]
+    cells = row.split()
+    # ID, date, time, "UTC", urgent, phq2, phq9, gad2, gad7, asq, status
+    assert cells[4:] == ["no", "4", "9", "2", "-", "negative", "new"]
+
+
+def test_export_csv_to_a_private_file(db_url, tmp_path) -> None:
+    first = add(db_url, "conv-a")
+    second = add(db_url, "conv-b", email="b@example.com")
+    target = tmp_path / "export.csv"
+    code, out, err = run(
+        "export", "--format", "csv", "--out", str(target), "--database-url", db_url
+    )
+    assert code == 0 and out == ""
+    assert HEALTH_WARNING in err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["id"]) for r in rows] == [second, first]
+    assert rows[1]["email"] == EMAIL and rows[1]["preferred_name"] == NAME
+    assert rows[1]["reason"] == REASON and rows[1]["conversation_id"] == "conv-a"
+    assert json.loads(rows[1]["answers"])["screening"]["phq"]["phq_1"] == 2
+    assert rows[0]["email"] == "b@example.com"
+
+
+def test_export_json_to_stdout(db_url) -> None:
+    add(db_url, "conv-a")
+    code, out, err = run("export", "--format", "json", "--database-url", db_url)
+    assert code == 0 and HEALTH_WARNING in err
+    (item,) = json.loads(out)
+    assert item["email"] == EMAIL and item["urgent"] is False and item["phq9"] == 9
+    assert item["answers"]["contact_method"] == "email"
+
+
+def test_show(db_url) -> None:
+    sid = add(db_url, "conv-a")
+    code, out, err = run("show", str(sid), "--database-url", db_url)
+    assert code == 0 and HEALTH_WARNING in err
+    assert EMAIL in out and REASON in out and "answers:" in out
+    code, _, err = run("show", "999", "--database-url", db_url)
+    assert code == 1 and "No intake submission with ID 999" in err
+
+
+async def make_tracker_store(path, *conversations: str) -> None:
+    """A real Rasa SQLite tracker store holding a few events per conversation."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    for conversation in conversations:
+        tracker = DialogueStateTracker.from_events(
+            conversation,
+            [
+                ActionExecuted("action_listen"),
+                UserUttered("I'd like to book"),
+                ActionExecuted("intake_form"),
+            ],
+        )
+        await store.save(tracker)
+    store.engine.dispose()
+
+
+def tracker_senders(path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return sorted({row[0] for row in conn.execute("SELECT sender_id FROM events")})
+
+
+async def test_delete_with_conversation(db_url, tmp_path) -> None:
+    tracker_db = tmp_path / "tracker.db"
+    await make_tracker_store(tracker_db, "conv-a", "conv-b")
+    doomed = add(db_url, "conv-a")
+    kept = add(db_url, "conv-b")
+
+    code, out, err = run(
+        "delete", str(doomed), "--yes", "--with-conversation", "--database-url", db_url
+    )
+
+    assert code == 0, err
+    assert f"Deleted intake submission {doomed}." in out
+    assert "Deleted 3 conversation event(s)" in out
+    assert tracker_senders(tracker_db) == ["conv-b"]
+    _, listing, _ = run("list", "--database-url", db_url)
+    ids = [line.split()[0] for line in listing.splitlines()[1:-1]]
+    assert ids == [str(kept)]
+
+
+def test_delete_without_conversation_and_missing_ids(db_url) -> None:
+    sid = add(db_url, "conv-a")
+    code, out, _ = run("delete", str(sid), "--yes", "--database-url", db_url)
+    assert code == 0 and "Deleted intake submission" in out
+    code, _, err = run("delete", str(sid), "--yes", "--database-url", db_url)
+    assert code == 1 and "No intake submission" in err
+
+
+def test_delete_needs_confirmation_when_not_interactive(db_url, monkeypatch) -> None:
+    sid = add(db_url, "conv-a")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run("delete", str(sid), "--database-url", db_url)
+    assert code == 2 and "--yes" in err
+    assert "1 submission(s)" in run("list", "--database-url", db_url)[1]
+
+
+def test_module_entry_point(db_url) -> None:
+    """`python -m secure_base.intake` with the settings from the environment."""
+    add(db_url, "conv-a")
+    env = {**os.environ, "SECURE_BASE_DATABASE_URL": db_url, "PYTHONPATH": str(PROJECT_ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "secure_base.intake", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 submission(s)" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "secure_base.intake", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("list", "show", "export", "delete"):
+        assert command in result.stdout

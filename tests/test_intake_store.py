@@ -1,0 +1,232 @@
+"""Intake submissions in the database, on every backend: encryption at rest, one row per
+idempotency key (replays and races), listing and deleting."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select, text
+
+from secure_base import crypto
+from secure_base.db import session_scope
+from secure_base.intake import store
+from secure_base.intake.models import IntakeSubmission
+from secure_base.intake.store import (
+    delete_submission,
+    get_submission,
+    idempotency_key,
+    list_submissions,
+    mark_notified,
+    record_from_slots,
+    submit_intake,
+)
+
+EMAIL = "sam.private@example.com"
+NAME = "Sam Quiet"
+REASON = "Since my divorce I can't let anyone close."
+STARTED = "2026-03-01T10:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def intake_key(monkeypatch):
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
+    crypto.clear_cipher_cache()
+    yield
+    crypto.clear_cipher_cache()
+
+
+def confirmed_slots(**overrides) -> dict:
+    """Validated slot values of a finished, confirmed intake."""
+    slots = {
+        "intake_consent": "0a1b2c3d4e5f",
+        "intake_started_at": STARTED,
+        "preferred_name": NAME,
+        "age": 34,
+        "contact_method": "email",
+        "email": EMAIL,
+        "phone": "+12075550123",  # left over from an edit: not the chosen method
+        "region": "Portland, Maine",
+        "reason": REASON,
+        "previous_therapy": False,
+        "hopes": "To trust people again.",
+        "session_format": "online",
+        "availability": "Weekday evenings",
+        "payment": "self_pay",
+        "phq_1": 2,
+        "phq_2": 2,
+        "phq_3": 1,
+        "phq_4": 1,
+        "phq_5": 0,
+        "phq_6": 2,
+        "phq_7": 1,
+        "phq_8": 0,
+        "phq_9": 0,
+        "gad_1": 1,
+        "gad_2": 1,
+        "asq_1": False,
+        "asq_2": False,
+        "asq_3": False,
+        "asq_4": False,
+        "intake_confirm": True,
+        "intake_urgent": False,
+    }
+    slots.update(overrides)
+    return slots
+
+
+def record(conversation_id: str = "conv-1", **overrides):
+    return record_from_slots(
+        confirmed_slots(**overrides),
+        conversation_id,
+        {"online": "Online (secure video)", "in_person": "In person"},
+        licensed_region="Maine",
+    )
+
+
+def count(engine) -> int:
+    with session_scope(engine) as session:
+        return session.execute(select(func.count()).select_from(IntakeSubmission)).scalar_one()
+
+
+def test_record_from_slots() -> None:
+    rec = record()
+    assert rec.idempotency_key == idempotency_key("conv-1", STARTED)
+    assert (rec.phq2, rec.phq9, rec.gad2, rec.gad7) == (4, 9, 2, None)
+    assert rec.asq_positive is False and rec.urgent is False
+    assert rec.email == EMAIL and rec.phone is None  # only the chosen contact method
+    assert rec.consent_version == "0a1b2c3d4e5f"
+    assert rec.consent_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert rec.answers["session_format_label"] == "Online (secure video)"
+    assert rec.answers["screening"]["phq"]["phq_6"] == 2
+    assert rec.answers["region_licensed"] is True
+    urgent = record(asq_1=True, asq_5=True, intake_urgent=True)
+    assert urgent.urgent and urgent.asq_positive
+
+
+def test_idempotency_key_depends_on_conversation_and_start() -> None:
+    key = idempotency_key("conv-1", STARTED)
+    assert key == idempotency_key("conv-1", STARTED)
+    assert key != idempotency_key("conv-2", STARTED)
+    assert key != idempotency_key("conv-1", "2026-03-02T10:00:00+00:00")
+    assert len(key) == 64
+
+
+def test_encrypted_at_rest(engine) -> None:
+    with session_scope(engine) as session:
+        submission, created = submit_intake(session, record())
+    assert created
+
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM intake_submissions")).mappings().one()
+    raw = " ".join(str(value) for value in row.values())
+    for secret in (EMAIL, NAME, REASON, "Portland", "Weekday evenings", "conv-1", "divorce"):
+        assert secret not in raw
+    # Sortable, non-identifying columns stay in clear.
+    assert row["phq2"] == 4 and row["phq9"] == 9 and row["gad2"] == 2 and row["gad7"] is None
+    assert row["session_format"] == "online" and row["payment_type"] == "self_pay"
+    assert row["consent_version"] == "0a1b2c3d4e5f" and row["status"] == "new"
+
+    with session_scope(engine) as session:
+        stored = get_submission(session, submission.id)
+        assert stored.email == EMAIL and stored.preferred_name == NAME
+        assert stored.conversation_id == "conv-1"
+        assert stored.answers["reason"] == REASON
+        assert stored.created_at.tzinfo is not None
+        assert NAME not in repr(stored)
+
+
+def test_replay_returns_the_same_row(engine) -> None:
+    with session_scope(engine) as session:
+        first, created = submit_intake(session, record())
+    with session_scope(engine) as session:
+        again, created_again = submit_intake(session, record())
+    assert created and not created_again
+    assert again.id == first.id
+    assert count(engine) == 1
+    # A new intake from the same conversation (new consent time) is a new row.
+    with session_scope(engine) as session:
+        other, created_other = submit_intake(
+            session, record(intake_started_at="2026-04-01T09:00:00+00:00")
+        )
+    assert created_other and other.id != first.id
+    assert count(engine) == 2
+
+
+def test_lost_race_returns_the_winners_row(engine, monkeypatch) -> None:
+    """The key was not there when we looked, but another attempt committed it since."""
+    with session_scope(engine) as session:
+        winner, _ = submit_intake(session, record())
+
+    real_get = store.get_by_key
+    calls = []
+
+    def not_yet_there(session, key):
+        calls.append(key)
+        return None if len(calls) == 1 else real_get(session, key)
+
+    monkeypatch.setattr(store, "get_by_key", not_yet_there)
+    with session_scope(engine) as session:
+        loser, created = submit_intake(session, record())
+        assert not created and loser.id == winner.id
+        # The session is still usable after the failed insert (savepoint rolled back).
+        mark_notified(session, loser.id, True)
+    assert len(calls) == 2
+    assert count(engine) == 1
+
+
+def test_concurrent_submissions_store_one_row(engine) -> None:
+    barrier = threading.Barrier(4)
+    results: list = []
+    errors: list = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with session_scope(engine) as session:
+                submission, created = submit_intake(session, record())
+                results.append((submission.id, created))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len({sid for sid, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert count(engine) == 1
+
+
+def test_list_orders_by_urgency_or_date(engine) -> None:
+    with session_scope(engine) as session:
+        plain, _ = submit_intake(session, record("conv-a"))
+        positive, _ = submit_intake(session, record("conv-b", asq_1=True, asq_5=False))
+        urgent, _ = submit_intake(
+            session, record("conv-c", asq_1=True, asq_5=True, intake_urgent=True)
+        )
+        newest, _ = submit_intake(session, record("conv-d"))
+    with session_scope(engine) as session:
+        by_urgency = [s.id for s in list_submissions(session)]
+        by_date = [s.id for s in list_submissions(session, sort="date")]
+        assert [s.id for s in list_submissions(session, limit=2)] == by_urgency[:2]
+    assert by_urgency[:2] == [urgent.id, positive.id]
+    assert by_urgency[2:] == [newest.id, plain.id]
+    assert by_date == [newest.id, urgent.id, positive.id, plain.id]
+    with pytest.raises(ValueError):
+        with session_scope(engine) as session:
+            list_submissions(session, sort="name")
+
+
+def test_delete(engine) -> None:
+    with session_scope(engine) as session:
+        submission, _ = submit_intake(session, record("conv-del"))
+    with session_scope(engine) as session:
+        assert delete_submission(session, submission.id) == "conv-del"
+    with session_scope(engine) as session:
+        assert delete_submission(session, submission.id) is None
+    assert count(engine) == 0
