@@ -115,7 +115,9 @@ class Stack:
             self.start_actions()
         proc = self._spawn(
             "rasa",
+            # Same flags as scripts/run.sh: the widget talks to Rasa across origins.
             [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+             "--cors", "*",
              "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--credentials",
              "credentials.yml", "--endpoints", "endpoints.yml"],
         )

@@ -516,7 +516,11 @@
     setConnection("connecting", "Connecting to the assistant…");
     socket = window.io(rasaUrl, {
       path: socketPath,
-      transports: ["websocket"],
+      // Long-polling only: Rasa 3.6 serves socket.io on Sanic 21.12, whose websocket
+      // upgrade writes a stray HTTP response into the stream ("Invalid frame header").
+      // Polling is plain HTTP; the Rasa server must allow the page's origin (--cors).
+      transports: ["polling"],
+      upgrade: false,
       reconnection: true,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10000,
