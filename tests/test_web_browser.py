@@ -127,6 +127,7 @@ class PageWatch:
         page.on("dialog", self._dialog)
         page.on("console", self._console)
         page.on("websocket", self._websocket)
+        page.on("request", self._polling_request)
 
     def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
         self.dialogs.append(dialog.message)
@@ -138,6 +139,13 @@ class PageWatch:
 
     def _websocket(self, ws) -> None:  # type: ignore[no-untyped-def]
         ws.on("framesent", lambda payload: self.sent_frames.append(_as_text(payload)))
+
+    def _polling_request(self, request) -> None:  # type: ignore[no-untyped-def]
+        # The widget uses socket.io long-polling: packets travel in POST bodies,
+        # several per body separated by the record separator (Engine.IO v4).
+        if request.method == "POST" and "/socket.io/" in request.url:
+            body = request.post_data or ""
+            self.sent_frames.extend(packet for packet in body.split("\x1e") if packet)
 
     def events_sent(self, name: str) -> list[object]:
         """The data of every socket.io event ``name`` the page sent."""
