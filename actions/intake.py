@@ -552,35 +552,43 @@ class ValidateIntakeForm(IntakeFormBase):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Validate the email address (syntax only, normalised; no DNS lookups)."""
-        if not self.is_fresh("email", tracker):
-            try:
-                return {"email": validate_email_address(value)}
-            except InvalidAnswer:
-                return {"email": None}
-        if self.answered_faq(dispatcher, tracker, domain):
-            return {"email": None}
-        try:
-            return {"email": validate_email_address(value)}
-        except InvalidAnswer as exc:
-            dispatcher.utter_message(response="utter_intake_invalid_email", reason=str(exc))
-            return {"email": None}
+        return self._validate_contact(
+            "email", value, validate_email_address, "utter_intake_invalid_email",
+            dispatcher, tracker, domain,
+        )
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Validate the phone number; store it as E.164 (US unless a country code is given)."""
-        if not self.is_fresh("phone", tracker):
+        return self._validate_contact(
+            "phone", value, normalise_phone, "utter_intake_invalid_phone",
+            dispatcher, tracker, domain,
+        )
+
+    def _validate_contact(
+        self,
+        slot: str,
+        value: Any,
+        normalise: Any,
+        invalid_response: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[str, Any]:
+        """Shared email/phone check: normalise, or say why and ask again."""
+        if not self.is_fresh(slot, tracker):
             try:
-                return {"phone": normalise_phone(value)}
+                return {slot: normalise(value)}
             except InvalidAnswer:
-                return {"phone": None}
+                return {slot: None}
         if self.answered_faq(dispatcher, tracker, domain):
-            return {"phone": None}
+            return {slot: None}
         try:
-            return {"phone": normalise_phone(value)}
+            return {slot: normalise(value)}
         except InvalidAnswer as exc:
-            dispatcher.utter_message(response="utter_intake_invalid_phone", reason=str(exc))
-            return {"phone": None}
+            dispatcher.utter_message(response=invalid_response, reason=str(exc))
+            return {slot: None}
 
     def validate_region(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
