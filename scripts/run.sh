@@ -14,6 +14,9 @@ eval "$(.venv/bin/python -m secure_base.settings)"
 mkdir -p -m 700 "$SECURE_BASE_DATA_DIR"
 # Refuse to start (e.g. production without an encryption key) before anything runs.
 .venv/bin/python -m secure_base.preflight
+# The article catalog: validated and (re)imported into the application database;
+# unchanged articles are left as they are.
+.venv/bin/python -m secure_base.catalog import --dir articles
 
 bash scripts/train.sh
 
