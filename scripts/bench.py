@@ -158,7 +158,7 @@ async def action_latency(action_url: str, runs: int) -> list[float]:
 def main() -> int:
     """Runs the benchmark and prints the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="messages per second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
