@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from secure_base.topics import TOPIC_KEYS  # noqa: E402
+from tests.stack import latest_model  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "heldout"
 # Topic accuracy and out-of-scope recall are regression floors below the targets
@@ -64,14 +65,6 @@ def read_nlu_examples(path: Path) -> list[tuple[str, str]]:
             if line.startswith("- "):
                 pairs.append((block["intent"], line[2:].strip()))
     return pairs
-
-
-def latest_model() -> Path:
-    """The newest trained model in models/."""
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        sys.exit("evaluate: no trained model in models/ (run `make train`)")
-    return models[-1]
 
 
 def predicted_label(parse: dict) -> str:
@@ -135,6 +128,8 @@ def main() -> int:
     args = parser.parse_args()
     quiet_logs()
     model = args.model or latest_model()
+    if model is None:
+        sys.exit("evaluate: no trained model in models/ (run `make train`)")
 
     examples: list[tuple[str, str]] = []
     for path in sorted(HELDOUT.glob("*.yml")):

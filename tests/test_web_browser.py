@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 
 from secure_base.settings import PROJECT_ROOT
 from secure_base.web.server import SOCKETIO_BUNDLE
+from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -58,11 +58,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 expect = sync_api.expect
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def rasa_url(request: pytest.FixtureRequest) -> str:
@@ -76,7 +71,7 @@ def rasa_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def site_url(rasa_url: str) -> Iterator[str]:
     """The website, started as a subprocess and stopped with SIGTERM afterwards."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "secure_base.web", "--port", str(port), "--rasa-url", rasa_url],
         cwd=PROJECT_ROOT,

@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from secure_base.web.server import (
     parse_rasa_url,
     start,
 )
+from tests.stack import free_port
 
 RASA_URL = "http://rasa.test:5005"
 PRACTICE_NAME = "Willow & Rowan <Therapy>"
@@ -370,16 +370,11 @@ def test_config_from_environment_and_validation() -> None:
         load_web_config({"SECURE_BASE_WEB_PORT": "eighty"})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_serves_and_stops_gracefully(site_files, stop_signal: int) -> None:  # type: ignore[no-untyped-def]
     profile, articles = site_files
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SECURE_BASE_PROFILE": str(profile), "SECURE_BASE_RASA_URL": RASA_URL}
     proc = subprocess.Popen(
         [
