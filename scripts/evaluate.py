@@ -9,11 +9,10 @@ Prints:
   * with --cross-validation: 5-fold cross-validation F1 for intents and the Response
     Selector (``rasa test nlu --cross-validation``).
 
-Exits 1 when a gate fails (CI runs it): explicit crisis recall < 1.00, indirect crisis
-recall < 0.95, benign false alarms > 0.10, article hit rate < 0.95, and two regression
-floors set just under today's measured figures: held-out topic accuracy < 0.78 and
-out-of-scope recall < 0.65. The targets for those two (0.95 and 0.90, with a CI gate at
-0.90 for topics) are not reached yet: see docs/evaluation.md.
+Exits 1 when a gate fails (CI runs it): held-out topic accuracy < 0.90, out-of-scope
+recall < 0.90, explicit crisis recall < 1.00, indirect crisis recall < 0.95, benign false
+alarms > 0.10, article hit rate < 0.95. (The topic-accuracy target is 0.95; the gate is
+the 0.90 floor the issue asks CI to hold: see docs/evaluation.md.)
 
 Usage: python scripts/evaluate.py [--model models/x.tar.gz] [--cross-validation]
 """
@@ -40,14 +39,12 @@ from secure_base.topics import TOPIC_KEYS  # noqa: E402
 from tests.stack import latest_model  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "heldout"
-# Topic accuracy and out-of-scope recall are regression floors below the targets
-# (0.95 / 0.90); raise them as the model improves (docs/evaluation.md).
 GATES = {
-    "topic_accuracy": 0.78,
+    "topic_accuracy": 0.90,
     "crisis_explicit_recall": 1.00,
     "crisis_indirect_recall": 0.95,
     "crisis_benign_false_alarms": 0.10,
-    "oos_recall": 0.65,
+    "oos_recall": 0.90,
     "article_hit_rate": 0.95,
 }
 DECLINED = {"out_of_scope", "nlu_fallback"}
@@ -77,6 +74,37 @@ def predicted_label(parse: dict) -> str:
             if key:
                 return key
     return intent
+
+
+def label_at_threshold(parse: dict, threshold: float, ambiguity: float) -> str:
+    """The label the parse would get if the FallbackClassifier used ``threshold``.
+
+    The ranking keeps the classifier's own confidences (the fallback only adds an
+    ``nlu_fallback`` entry), so one parse answers for every threshold.
+    """
+    intent = (parse.get("intent") or {}).get("name")
+    if intent == "crisis":  # the safety net decides crisis, whatever the threshold
+        return intent
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    if not ranking:
+        return "nlu_fallback"
+    top = ranking[0]
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if top["confidence"] < threshold or top["confidence"] - second < ambiguity:
+        return "nlu_fallback"
+    if top["name"] == "faq":
+        return predicted_label({**parse, "intent": top})
+    return top["name"]
+
+
+def fallback_thresholds() -> tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity threshold in config.yml."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config.get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3)), float(
+                component.get("ambiguity_threshold", 0.1))
+    return 0.0, 0.0
 
 
 def quiet_logs() -> None:
@@ -186,6 +214,20 @@ def main() -> int:
     print(f"\nOut-of-scope recall: {metrics['oos_recall']:.3f} ({oos_hits}/{len(oos)})"
           f"   in-scope accuracy at the same threshold: {metrics['in_scope_accuracy']:.3f}"
           f" ({in_hits}/{len(in_scope)})")
+
+    threshold, ambiguity = fallback_thresholds()
+    print(f"\nFallback threshold sweep (config.yml: {threshold}, ambiguity {ambiguity})")
+    print("  threshold  topic acc  oos recall  in-scope acc")
+    for candidate in (0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7):
+        topic = [label_at_threshold(results[t], candidate, ambiguity) == i
+                 for i, t in examples if i.startswith("faq/")]
+        declined = [label_at_threshold(results[t], candidate, ambiguity) in DECLINED
+                    for t in oos]
+        kept = [label_at_threshold(results[t], candidate, ambiguity) == i for i, t in in_scope]
+        mark = "  <- config.yml" if abs(candidate - threshold) < 1e-9 else ""
+        print(f"  {candidate:>9.2f}  {ratio(sum(topic), len(topic)):>9.3f}"
+              f"  {ratio(sum(declined), len(declined)):>10.3f}"
+              f"  {ratio(sum(kept), len(kept)):>12.3f}{mark}")
 
     print("\nMost confused (expected -> predicted: count)")
     for (expected, got), count in confusions.most_common(12):

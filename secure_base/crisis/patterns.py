@@ -1,8 +1,8 @@
 """Deterministic crisis detection: curated spaCy rules and their benign exclusions.
 
 This is the second, rule-based layer of Secure Base's crisis safety net (the first is the
-DIET ``crisis`` intent). It has to recognise, every time, a person who says they want to
-die, are hurting themselves, have a plan or the means, feel like a burden, are saying
+intent classifier's ``crisis`` intent). It has to recognise, every time, a person who says
+they want to die, are hurting themselves, have a plan or the means, feel like a burden, are saying
 goodbye, are in danger from someone else, or are being abused; and it must stay quiet on
 ordinary figures of speech ("this homework is killing me", "I'm dying to know").
 
@@ -1691,9 +1691,12 @@ RULES: Tuple[Rule, ...] = (
             "[be|get|=being] @ADV? [" + _PASSIVE_VIOLENCE + "] [by|at the hands of] "
             "[my|a|an|the|his|her|their|our|some|this]? [@INTIMATE|@OTHER_PERSON|him|her|"
             "them]",
-            "[be|get|=being] @ADV? [=beaten|=battered|=kicked|=punched|=choked|=strangled|"
-            "=whipped|=belted|=slapped] [up|at home|as a child|as a kid|regularly|every|"
-            "again|black and blue|badly|daily|so badly|until|when|$end]",
+            "[be|get|=being] @ADV? [=beaten|=battered|=kicked|=punched|=whipped|=belted|"
+            "=slapped] [up|at home|as a child|as a kid|regularly|every|again|black and blue|"
+            "badly|daily|so badly|until|when|$end]",
+            # Not "up": "I got choked up" is being moved to tears.
+            "[be|get|=being] @ADV? [=choked|=strangled] [at home|as a child|as a kid|"
+            "regularly|every|again|badly|daily|so badly|until|when|$end]",
             "[be|get|=being] @ADV? =hit [at home|as a child|as a kid|regularly|every day|"
             "every night|every week|daily|when he|when she|when they|if i|by my]",
             "=being @ADV? [=hit|=beaten|=choked|=strangled|=attacked|=stalked|=followed|"
