@@ -214,12 +214,22 @@ class _LinearComponent(GraphComponent):
         """Creates an untrained component."""
         return cls(config, model_storage, resource)
 
-    def _fit(self, messages: List[Message], labels: List[str]) -> None:
+    def _train_on(self, messages: List[Message], labels: List[str]) -> Resource:
+        """Fits features and model on the messages, stores them, returns the resource."""
+        if len(set(labels)) < 2:
+            logger.warning("%s: fewer than two labels; not trained.", type(self).__name__)
+            return self._resource
         self._features = TextFeatures(self._config)
         matrix = self._features.fit_transform(messages)
         self._model = LinearModel.fit(matrix, labels, self._config)
         logger.info("%s: trained on %d examples, %d labels, %d features.",
                     type(self).__name__, len(labels), len(self._model.labels), matrix.shape[1])
+        self.persist()
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Nothing to add to training data."""
+        return training_data
 
     def _ranked(self, message: Message) -> List[Tuple[str, float]]:
         """Labels with their probabilities, best first ([] when untrained)."""
@@ -268,12 +278,7 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         """Trains on every example that has text and an intent."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
-        if len({m.get(INTENT) for m in examples}) < 2:
-            logger.warning("LinearIntentClassifier: fewer than two intents; not trained.")
-            return self._resource
-        self._fit(examples, [m.get(INTENT) for m in examples])
-        self.persist()
-        return self._resource
+        return self._train_on(examples, [m.get(INTENT) for m in examples])
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets ``intent`` and ``intent_ranking``."""
@@ -286,10 +291,6 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to add to training data."""
-        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -311,18 +312,13 @@ class LinearResponseSelector(_LinearComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples
                     if m.get(TEXT) and m.get(INTENT_RESPONSE_KEY)
                     and (wanted is None or m.get(INTENT) == wanted)]
-        if len({m.get(INTENT_RESPONSE_KEY) for m in examples}) < 2:
-            logger.warning("LinearResponseSelector: fewer than two responses; not trained.")
-            return self._resource
         keys = [m.get(INTENT_RESPONSE_KEY) for m in examples]
         self._extra = {
             "retrieval_intents": sorted(training_data.retrieval_intents),
             "responses": {f"utter_{key}": training_data.responses.get(f"utter_{key}", [])
                           for key in sorted(set(keys))},
         }
-        self._fit(examples, keys)
-        self.persist()
-        return self._resource
+        return self._train_on(examples, keys)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the ``response_selector`` property (same shape as Rasa's)."""
@@ -349,7 +345,3 @@ class LinearResponseSelector(_LinearComponent, IntentClassifier):
             properties[self._selector_key] = prediction
             message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to add to training data."""
-        return training_data
