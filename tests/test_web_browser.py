@@ -58,7 +58,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 expect = sync_api.expect
 
 
-
 @pytest.fixture(scope="module")
 def rasa_url(request: pytest.FixtureRequest) -> str:
     """The Rasa server the widget talks to (env, or the test stack)."""

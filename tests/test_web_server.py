@@ -370,7 +370,6 @@ def test_config_from_environment_and_validation() -> None:
         load_web_config({"SECURE_BASE_WEB_PORT": "eighty"})
 
 
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_serves_and_stops_gracefully(site_files, stop_signal: int) -> None:  # type: ignore[no-untyped-def]
     profile, articles = site_files

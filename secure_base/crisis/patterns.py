@@ -2,9 +2,9 @@
 
 This is the second, rule-based layer of Secure Base's crisis safety net (the first is the
 intent classifier's ``crisis`` intent). It has to recognise, every time, a person who says
-they want to die, are hurting themselves, have a plan or the means, feel like a burden, are saying
-goodbye, are in danger from someone else, or are being abused; and it must stay quiet on
-ordinary figures of speech ("this homework is killing me", "I'm dying to know").
+they want to die, are hurting themselves, have a plan or the means, feel like a burden,
+are saying goodbye, are in danger from someone else, or are being abused; and it must stay
+quiet on ordinary figures of speech ("this homework is killing me", "I'm dying to know").
 
 How matching works
 ------------------

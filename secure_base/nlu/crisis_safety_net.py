@@ -1,8 +1,8 @@
 """The crisis safety net: the last NLU component, so that nothing can undo its decision.
 
 A person who says they want to die must get help every time, whatever the intent
-classifier learned. This component runs after every classifier (including ``FallbackClassifier``)
-and makes the message's intent ``crisis`` when any of these holds:
+classifier learned. This component runs after every classifier (including
+``FallbackClassifier``) and makes the message's intent ``crisis`` when any of these holds:
 
 (a) the deterministic rules in ``secure_base.crisis.patterns`` match the text (layer
     ``"patterns"``);

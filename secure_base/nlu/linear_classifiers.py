@@ -74,19 +74,28 @@ DEFAULT_CONFIG: Dict[str, Any] = {
 }
 
 
+VECTORIZER_NAMES = ("words", "chars")
+
+
+def _vectorizer(name: str, config: Dict[str, Any],
+                vocabulary: Optional[Dict[str, int]] = None) -> TfidfVectorizer:
+    """The tf-idf vectorizer ``name`` as configured (one definition for fit and load)."""
+    if name == "words":
+        shape: Dict[str, Any] = {"ngram_range": tuple(config["word_ngrams"])}
+    else:
+        shape = {"analyzer": "char_wb", "ngram_range": tuple(config["char_ngrams"])}
+    return TfidfVectorizer(sublinear_tf=True, lowercase=True, vocabulary=vocabulary, **shape)
+
+
 class TextFeatures:
     """tf-idf word and character n-grams of the text, plus a message's dense vector."""
 
     def __init__(self, config: Dict[str, Any],
-                 vectorizers: Optional[Tuple[TfidfVectorizer, TfidfVectorizer]] = None) -> None:
-        """Creates unfitted vectorizers, or wraps fitted ones."""
+                 vectorizers: Optional[Tuple[TfidfVectorizer, ...]] = None) -> None:
+        """Creates unfitted vectorizers, or wraps fitted ones (in VECTORIZER_NAMES order)."""
         self._config = config
-        self.words, self.chars = vectorizers or (
-            TfidfVectorizer(ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True,
-                            lowercase=True),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]),
-                            sublinear_tf=True, lowercase=True),
-        )
+        self.vectorizers = vectorizers or tuple(
+            _vectorizer(name, config) for name in VECTORIZER_NAMES)
 
     def _dense(self, messages: Sequence[Message]) -> Optional[scipy.sparse.csr_matrix]:
         wanted = self._config["dense_featurizers"] or None
@@ -98,31 +107,34 @@ class TextFeatures:
             rows.append(np.asarray(sentence.features).reshape(-1))
         return scipy.sparse.csr_matrix(np.vstack(rows) * self._config["dense_weight"])
 
-    def fit_transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
-        """Fits the vocabularies on the messages and returns their feature matrix."""
-        texts = [message.get(TEXT) for message in messages]
-        blocks = [self.words.fit_transform(texts), self.chars.fit_transform(texts)]
+    def _matrix(self, messages: Sequence[Message],
+                fit: bool) -> Optional[scipy.sparse.csr_matrix]:
         dense = self._dense(messages)
         if dense is None:
+            return None
+        texts = [message.get(TEXT) or "" for message in messages]
+        blocks = [v.fit_transform(texts) if fit else v.transform(texts)
+                  for v in self.vectorizers]
+        return scipy.sparse.hstack(blocks + [dense]).tocsr()
+
+    def fit_transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
+        """Fits the vocabularies on the messages and returns their feature matrix."""
+        matrix = self._matrix(messages, fit=True)
+        if matrix is None:
             raise ValueError(
                 "LinearIntentClassifier/LinearResponseSelector need dense sentence features "
                 f"from {self._config['dense_featurizers']}: put the sentence-embedding "
                 "featurizer before them in the pipeline"
             )
-        return scipy.sparse.hstack(blocks + [dense]).tocsr()
+        return matrix
 
     def transform(self, messages: Sequence[Message]) -> Optional[scipy.sparse.csr_matrix]:
         """The feature matrix of new messages (None without dense features)."""
-        texts = [message.get(TEXT) or "" for message in messages]
-        dense = self._dense(messages)
-        if dense is None:
-            return None
-        return scipy.sparse.hstack(
-            [self.words.transform(texts), self.chars.transform(texts), dense]).tocsr()
+        return self._matrix(messages, fit=False)
 
     def save(self, directory: Path) -> None:
         """Stores vocabularies and idf weights (JSON and .npy; no pickle)."""
-        for name, vectorizer in (("words", self.words), ("chars", self.chars)):
+        for name, vectorizer in zip(VECTORIZER_NAMES, self.vectorizers, strict=True):
             vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
             (directory / f"{name}_vocabulary.json").write_text(
                 json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
@@ -132,16 +144,12 @@ class TextFeatures:
     def load(cls, directory: Path, config: Dict[str, Any]) -> TextFeatures:
         """Rebuilds fitted vectorizers from :meth:`save`'s files."""
         fitted = []
-        for name, kwargs in (
-            ("words", {"ngram_range": tuple(config["word_ngrams"])}),
-            ("chars", {"analyzer": "char_wb", "ngram_range": tuple(config["char_ngrams"])}),
-        ):
+        for name in VECTORIZER_NAMES:
             vocabulary = json.loads((directory / f"{name}_vocabulary.json").read_text("utf-8"))
-            vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=True,
-                                         vocabulary=vocabulary, **kwargs)
+            vectorizer = _vectorizer(name, config, vocabulary)
             vectorizer.idf_ = np.load(directory / f"{name}_idf.npy")
             fitted.append(vectorizer)
-        return cls(config, (fitted[0], fitted[1]))
+        return cls(config, tuple(fitted))
 
 
 class LinearModel:

