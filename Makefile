@@ -51,7 +51,7 @@ articles: install ## Validate and import articles/ into the application database
 	@$(PY) -m secure_base.catalog validate --dir articles
 	@$(PY) -m secure_base.catalog import --dir articles
 
-staff: install ## Staff intake CLI help (list, export, delete submissions)
+staff: install ## Staff intake CLI help (list, show, export, status, delete submissions)
 	@$(PY) -m secure_base.intake --help
 
 key: install ## Print a new encryption key for SECURE_BASE_INTAKE_KEY

@@ -71,7 +71,10 @@ def create_schema(engine: Engine) -> None:
 
     Base.metadata.create_all(engine)
     from secure_base.catalog.search import ensure_search_index
+    from secure_base.intake.models import add_missing_columns
 
+    # create_all never alters an existing table: add the columns newer code expects.
+    add_missing_columns(engine)
     ensure_search_index(engine)
 
 

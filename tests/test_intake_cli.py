@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 
 import pytest
 from cryptography.fernet import Fernet
@@ -108,10 +109,11 @@ def test_list_columns(db_url) -> None:
         "GAD-7",
         "ASQ",
         "STATUS",
+        "CHANGED",
     ]
     cells = row.split()
-    # ID, date, time, "UTC", urgent, phq2, phq9, gad2, gad7, asq, status
-    assert cells[4:] == ["no", "4", "9", "2", "-", "negative", "new"]
+    # ID, date, time, "UTC", urgent, phq2, phq9, gad2, gad7, asq, status, status changed
+    assert cells[4:] == ["no", "4", "9", "2", "-", "negative", "new", "-"]
 
 
 def test_export_csv_to_a_private_file(db_url, tmp_path) -> None:
@@ -239,5 +241,77 @@ def test_module_entry_point(db_url) -> None:
         check=False,
     )
     assert result.returncode == 0
-    for command in ("list", "show", "export", "delete"):
+    for command in ("list", "show", "export", "status", "delete"):
         assert command in result.stdout
+
+
+def status_of(db_url: str, sid: int) -> tuple[str, str]:
+    """The status and status-changed cells of a submission in `list` (no decryption)."""
+    _, out, _ = run("list", "--database-url", db_url)
+    for line in out.splitlines()[1:-1]:
+        cells = line.split()
+        if cells[0] == str(sid):
+            changed = " ".join(cells[11:])  # "-" or "YYYY-MM-DD HH:MM UTC"
+            return cells[10], changed
+    raise AssertionError(f"submission {sid} not listed")
+
+
+def test_status_changes_the_status_and_records_when(db_url) -> None:
+    sid = add(db_url, "conv-a")
+    other = add(db_url, "conv-b", email="b@example.com")
+    assert status_of(db_url, sid) == ("new", "-")
+
+    code, out, err = run("status", str(sid), "contacted", "--database-url", db_url)
+
+    assert code == 0 and err == ""
+    assert out == f"Intake submission {sid}: new -> contacted\n"
+    status, changed = status_of(db_url, sid)
+    assert status == "contacted" and changed.endswith(" UTC")
+    assert status_of(db_url, other) == ("new", "-")
+
+    # show and export carry the time next to the status.
+    _, exported, _ = run("export", "--format", "json", "--database-url", db_url)
+    by_id = {item["id"]: item for item in json.loads(exported)}
+    assert by_id[sid]["status"] == "contacted"
+    changed_at = datetime.fromisoformat(by_id[sid]["status_changed_at"])
+    assert changed_at.tzinfo is not None
+    assert changed_at.strftime("%Y-%m-%d %H:%M UTC") == changed
+    assert by_id[other]["status_changed_at"] is None
+    _, shown, _ = run("show", str(sid), "--database-url", db_url)
+    fields = dict(line.split(None, 1) for line in shown.split("answers:")[0].splitlines())
+    assert fields["status"] == "contacted"
+    assert fields["status_changed_at"] == by_id[sid]["status_changed_at"]
+
+    code, out, _ = run("status", str(sid), "contacted", "--database-url", db_url)
+    assert code == 0 and "already contacted" in out
+    assert status_of(db_url, sid) == ("contacted", changed)
+
+
+def test_status_output_has_no_health_information(db_url, monkeypatch) -> None:
+    sid = add(db_url, "conv-secret")
+    # With a key that cannot decrypt the row it still works: nothing is decrypted.
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
+    crypto.clear_cipher_cache()
+    code, out, err = run("status", str(sid), "in_review", "--database-url", db_url)
+    assert code == 0
+    assert len(out.splitlines()) == 1
+    for secret in (EMAIL, NAME, REASON, "conv-secret", "Portland", "divorce"):
+        assert secret not in out and secret not in err
+    assert HEALTH_WARNING not in err
+
+
+def test_status_rejects_an_unknown_status(db_url, capsys) -> None:
+    sid = add(db_url, "conv-a")
+    with pytest.raises(SystemExit) as exited:
+        run("status", str(sid), "done", "--database-url", db_url)
+    assert exited.value.code == 2
+    assert "invalid choice: 'done'" in capsys.readouterr().err
+    assert status_of(db_url, sid) == ("new", "-")
+
+
+def test_status_of_an_unknown_id(db_url) -> None:
+    sid = add(db_url, "conv-a")
+    code, out, err = run("status", "999", "closed", "--database-url", db_url)
+    assert code == 1 and out == ""
+    assert err == "No intake submission with ID 999.\n"
+    assert status_of(db_url, sid) == ("new", "-")

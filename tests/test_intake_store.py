@@ -1,5 +1,6 @@
 """Intake submissions in the database, on every backend: encryption at rest, one row per
-idempotency key (replays and races), listing and deleting."""
+idempotency key (replays and races), listing, changing the status and deleting, and
+adding new columns to a table created by an older version."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from secure_base import crypto
-from secure_base.db import session_scope
+from secure_base.db import create_schema, session_scope
 from secure_base.intake import store
-from secure_base.intake.models import IntakeSubmission
+from secure_base.intake.models import STATUSES, IntakeSubmission, add_missing_columns
 from secure_base.intake.store import (
+    change_status,
     delete_submission,
     get_submission,
     idempotency_key,
@@ -230,3 +232,120 @@ def test_delete(engine) -> None:
     with session_scope(engine) as session:
         assert delete_submission(session, submission.id) is None
     assert count(engine) == 0
+
+
+def status_row(engine, submission_id: int):
+    with session_scope(engine) as session:
+        statement = select(IntakeSubmission.status, IntakeSubmission.status_changed_at).where(
+            IntakeSubmission.id == submission_id
+        )
+        return session.execute(statement).one()
+
+
+def test_change_status_records_the_old_status_and_when(engine) -> None:
+    with session_scope(engine) as session:
+        submission, _ = submit_intake(session, record("conv-status"))
+    assert status_row(engine, submission.id) == ("new", None)
+
+    before = datetime.now(UTC)
+    with session_scope(engine) as session:
+        assert change_status(session, submission.id, "contacted") == "new"
+    after = datetime.now(UTC)
+    status, changed_at = status_row(engine, submission.id)
+    assert status == "contacted"
+    assert changed_at.tzinfo is not None and before <= changed_at <= after
+
+    # The same status again is no change: the time of the last real change stays.
+    with session_scope(engine) as session:
+        assert change_status(session, submission.id, "contacted") == "contacted"
+    assert status_row(engine, submission.id) == ("contacted", changed_at)
+
+    with session_scope(engine) as session:
+        assert change_status(session, submission.id, "closed") == "contacted"
+    assert status_row(engine, submission.id)[0] == "closed"
+
+
+def test_change_status_rejects_unknown_ids_and_statuses(engine) -> None:
+    with session_scope(engine) as session:
+        submission, _ = submit_intake(session, record("conv-status"))
+    with session_scope(engine) as session:
+        assert change_status(session, submission.id + 1, "closed") is None
+    with pytest.raises(ValueError, match="unknown status"):
+        with session_scope(engine) as session:
+            change_status(session, submission.id, "done")
+    assert status_row(engine, submission.id) == ("new", None)
+    assert STATUSES == ("new", "in_review", "contacted", "closed")
+
+
+def test_change_status_needs_no_key(engine, monkeypatch) -> None:
+    with session_scope(engine) as session:
+        submission, _ = submit_intake(session, record("conv-status"))
+    # A key that cannot read the row: changing the status must not decrypt anything.
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
+    crypto.clear_cipher_cache()
+    with session_scope(engine) as session:
+        assert change_status(session, submission.id, "in_review") == "new"
+    assert status_row(engine, submission.id)[0] == "in_review"
+
+
+def old_table_sql(dialect: str) -> str:
+    """intake_submissions as the first version created it (no status_changed_at)."""
+    if dialect == "postgresql":
+        key, timestamp = "id SERIAL PRIMARY KEY", "TIMESTAMP WITH TIME ZONE"
+    else:
+        key, timestamp = "id INTEGER PRIMARY KEY", "DATETIME"
+    return f"""
+        CREATE TABLE intake_submissions (
+            {key},
+            idempotency_key VARCHAR(64) NOT NULL,
+            created_at {timestamp} NOT NULL,
+            status VARCHAR(32) NOT NULL,
+            urgent BOOLEAN NOT NULL,
+            phq2 INTEGER, phq9 INTEGER, gad2 INTEGER, gad7 INTEGER,
+            asq_positive BOOLEAN NOT NULL,
+            session_format VARCHAR(64),
+            payment_type VARCHAR(32),
+            consent_version VARCHAR(64) NOT NULL,
+            consent_at {timestamp} NOT NULL,
+            notified BOOLEAN NOT NULL,
+            notify_error TEXT,
+            conversation_id TEXT NOT NULL,
+            preferred_name TEXT NOT NULL,
+            email TEXT, phone TEXT, region TEXT, reason TEXT, hopes TEXT, availability TEXT,
+            answers_json TEXT NOT NULL,
+            CONSTRAINT uq_intake_idempotency_key UNIQUE (idempotency_key)
+        )
+    """
+
+
+def test_add_missing_columns_upgrades_an_old_table(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE intake_submissions"))
+        conn.execute(text(old_table_sql(engine.dialect.name)))
+        conn.execute(
+            text(
+                "INSERT INTO intake_submissions (idempotency_key, created_at, status, urgent, "
+                "asq_positive, consent_version, consent_at, notified, conversation_id, "
+                "preferred_name, answers_json) VALUES ('k1', '2026-03-01 10:00:00', 'new', "
+                "FALSE, FALSE, 'v1', '2026-03-01 10:00:00', FALSE, 'x', 'x', 'x')"
+            )
+        )
+    columns = {c["name"] for c in inspect(engine).get_columns("intake_submissions")}
+    assert "status_changed_at" not in columns
+
+    assert add_missing_columns(engine) == ["status_changed_at"]
+
+    columns = {c["name"]: c for c in inspect(engine).get_columns("intake_submissions")}
+    assert columns["status_changed_at"]["nullable"] is True
+    # Idempotent, directly and where the schema is created.
+    assert add_missing_columns(engine) == []
+    create_schema(engine)
+    assert add_missing_columns(engine) == []
+    # The old row reads as never changed, and its status can change now.
+    with engine.connect() as conn:
+        row_id = conn.execute(text("SELECT id FROM intake_submissions")).scalar_one()
+    assert status_row(engine, row_id) == ("new", None)
+    with session_scope(engine) as session:
+        assert change_status(session, row_id, "closed") == "new"
+    status, changed_at = status_row(engine, row_id)
+    assert status == "closed" and changed_at.tzinfo is not None

@@ -5,11 +5,13 @@ Usage::
     python -m secure_base.intake list [--sort urgency|date] [--limit N]
     python -m secure_base.intake show ID
     python -m secure_base.intake export --format csv|json [--out FILE]
+    python -m secure_base.intake status ID new|in_review|contacted|closed
     python -m secure_base.intake delete ID [--with-conversation] [--yes]
 
 Every command takes ``--database-url`` (default: ``SECURE_BASE_DATABASE_URL`` or the data
 directory's SQLite database). ``list`` shows clear, non-identifying columns only and
-works without the encryption key; ``show`` and ``export`` decrypt, so they need
+works without the encryption key, and so does ``status``, which changes a submission's
+status and records when; ``show`` and ``export`` decrypt, so they need
 ``SECURE_BASE_INTAKE_KEY`` (or the development key file) and print health information:
 use them only on a machine and for a purpose the practice has authorised.
 ``delete --with-conversation`` also removes the conversation from Rasa's SQLite tracker
@@ -34,10 +36,11 @@ from sqlalchemy.engine import Engine
 
 from secure_base.crypto import CryptoConfigError, DecryptionError
 from secure_base.db import get_engine, session_scope
-from secure_base.intake.models import IntakeSubmission
+from secure_base.intake.models import STATUSES, IntakeSubmission
 from secure_base.intake.store import (
     SORT_DATE,
     SORT_URGENCY,
+    change_status,
     delete_submission,
     get_submission,
     list_submissions,
@@ -52,6 +55,7 @@ EXPORT_FIELDS = (
     "id",
     "created_at",
     "status",
+    "status_changed_at",
     "urgent",
     "phq2",
     "phq9",
@@ -84,13 +88,17 @@ LIST_COLUMNS = (
     IntakeSubmission.gad7,
     IntakeSubmission.asq_positive,
     IntakeSubmission.status,
+    IntakeSubmission.status_changed_at,
 )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m secure_base.intake",
-        description="List, show, export and delete intake submissions (staff only).",
+        description=(
+            "List, show, export, change the status of and delete intake submissions "
+            "(staff only)."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -103,7 +111,10 @@ def _parser() -> argparse.ArgumentParser:
         )
         return cmd
 
-    cmd = add("list", "list submissions (ID, created, urgent, scores, status); no decryption")
+    cmd = add(
+        "list",
+        "list submissions (ID, created, urgent, scores, status, when it changed); no decryption",
+    )
     cmd.add_argument(
         "--sort",
         choices=(SORT_URGENCY, SORT_DATE),
@@ -119,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", choices=("csv", "json"), required=True, dest="fmt")
     cmd.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
     cmd.add_argument("--sort", choices=(SORT_URGENCY, SORT_DATE), default=SORT_DATE)
+
+    cmd = add("status", "change a submission's status; no decryption")
+    cmd.add_argument("id", type=int, help="submission ID")
+    cmd.add_argument(
+        "new_status", choices=STATUSES, metavar="NEW_STATUS", help="one of: %(choices)s"
+    )
 
     cmd = add("delete", "delete a submission (and optionally its conversation)")
     cmd.add_argument("id", type=int, help="submission ID")
@@ -159,7 +176,18 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         statement = statement.limit(args.limit)
     with session_scope(_engine(args)) as session:
         rows = session.execute(statement).all()
-    header = ("ID", "CREATED", "URGENT", "PHQ-2", "PHQ-9", "GAD-2", "GAD-7", "ASQ", "STATUS")
+    header = (
+        "ID",
+        "CREATED",
+        "URGENT",
+        "PHQ-2",
+        "PHQ-9",
+        "GAD-2",
+        "GAD-7",
+        "ASQ",
+        "STATUS",
+        "CHANGED",
+    )
     table = [header]
     for row in rows:
         table.append(
@@ -173,6 +201,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
                 _num(row.gad7),
                 "positive" if row.asq_positive else "negative",
                 row.status,
+                _when(row.status_changed_at),
             )
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -244,6 +273,20 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Change a submission's status; print the old and new status (no health data)."""
+    with session_scope(_engine(args)) as session:
+        old_status = change_status(session, args.id, args.new_status)
+    if old_status is None:
+        print(f"No intake submission with ID {args.id}.", file=err)
+        return 1
+    if old_status == args.new_status:
+        print(f"Intake submission {args.id} is already {old_status}; nothing changed.", file=out)
+        return 0
+    print(f"Intake submission {args.id}: {old_status} -> {args.new_status}", file=out)
+    return 0
+
+
 def delete_conversation(tracker_db: Path, conversation_id: str) -> int:
     """Delete a conversation's events from Rasa's SQLite tracker store.
 
@@ -311,6 +354,8 @@ def main(
             return cmd_show(args, out, err)
         if args.command == "export":
             return cmd_export(args, out, err)
+        if args.command == "status":
+            return cmd_status(args, out, err)
         return cmd_delete(args, out, err)
     except (CryptoConfigError, DecryptionError) as exc:
         print(f"Cannot decrypt intake data: {exc}", file=err)

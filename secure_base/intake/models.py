@@ -4,7 +4,12 @@ Personal and health fields are encrypted at rest (:class:`secure_base.crypto.Enc
 the name, contact details, region, the free-text answers, the conversation ID and every
 answer as one JSON document. Only non-identifying data that staff sort and filter on is
 stored in clear: when it arrived, the screening scores, whether it is urgent, the session
-format and payment type, the consent version and time, and its status.
+format and payment type, the consent version and time, and its status (and when that
+last changed).
+
+Tables are created with ``create_all``, which never alters a table that already exists;
+:func:`add_missing_columns` adds the nullable columns introduced since the table first
+shipped, and runs wherever the schema is created (:func:`secure_base.db.create_schema`).
 """
 
 from __future__ import annotations
@@ -12,14 +17,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Integer, String, Text, UniqueConstraint, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from secure_base.crisis.models import UTCDateTime, utcnow
 from secure_base.crypto import EncryptedText
 from secure_base.db import Base
 
 STATUS_NEW = "new"
-STATUSES = (STATUS_NEW, "in_review", "contacted", "closed")
+STATUS_IN_REVIEW = "in_review"
+STATUS_CONTACTED = "contacted"
+STATUS_CLOSED = "closed"
+# Every status a submission may have, in workflow order: the CLI's choices and the check
+# in the store both use this tuple, so adding a status is a change in one place.
+STATUSES = (STATUS_NEW, STATUS_IN_REVIEW, STATUS_CONTACTED, STATUS_CLOSED)
 
 
 class IntakeSubmission(Base):
@@ -31,6 +43,8 @@ class IntakeSubmission(Base):
             unique, so a replayed submission never creates a second row.
         created_at: When the submission was stored (UTC).
         status: Where staff are with it (``new``, ``in_review``, ``contacted``, ``closed``).
+        status_changed_at: When staff last changed the status (UTC); ``None`` while it is
+            still the status the submission arrived with.
         urgent: The person said yes to the acuity question (thoughts of suicide now).
         phq2, phq9, gad2, gad7: Screening totals (PHQ-9/GAD-7 only when extended).
         asq_positive: Any "yes" in the ASQ suicide risk screen.
@@ -54,6 +68,7 @@ class IntakeSubmission(Base):
     idempotency_key = Column(String(64), nullable=False)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     status = Column(String(32), nullable=False, default=STATUS_NEW)
+    status_changed_at = Column(UTCDateTime, nullable=True)
     urgent = Column(Boolean, nullable=False, default=False, index=True)
     phq2 = Column(Integer, nullable=True)
     phq9 = Column(Integer, nullable=True)
@@ -88,3 +103,57 @@ class IntakeSubmission(Base):
             f"IntakeSubmission(id={self.id!r}, created_at={self.created_at!r}, "
             f"urgent={self.urgent!r}, status={self.status!r})"
         )
+
+
+# Columns added to intake_submissions after it first shipped. Each must be nullable (or
+# have a server default): ALTER TABLE cannot add a NOT NULL column to a table with rows.
+ADDED_COLUMNS = ("status_changed_at",)
+
+
+def _missing_columns(engine: Engine) -> list[Column]:
+    inspector = inspect(engine)
+    table = IntakeSubmission.__table__
+    if not inspector.has_table(table.name):
+        return []  # create_all creates it complete
+    present = {column["name"] for column in inspector.get_columns(table.name)}
+    return [table.c[name] for name in ADDED_COLUMNS if name not in present]
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the columns of :data:`ADDED_COLUMNS` an existing ``intake_submissions`` lacks.
+
+    Idempotent: a table that already has them is left alone. Works on SQLite and
+    PostgreSQL; the column types are compiled for the engine's dialect from the model.
+
+    Args:
+        engine: Engine of the application database (after ``create_all``).
+
+    Returns:
+        The names of the columns added (empty when the table was up to date).
+
+    Raises:
+        OperationalError: When adding a column fails for a reason other than another
+            process having added it first.
+
+    """
+    missing = _missing_columns(engine)
+    if not missing:
+        return []
+    preparer = engine.dialect.identifier_preparer
+    table_name = preparer.format_table(IntakeSubmission.__table__)
+    # PostgreSQL can skip a column another process added in the meantime; SQLite has
+    # no ADD COLUMN IF NOT EXISTS, so a lost race is recognised below instead.
+    if_not_exists = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
+    try:
+        with engine.begin() as conn:
+            for column in missing:
+                column_type = column.type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {table_name} ADD COLUMN {if_not_exists}"
+                    f"{preparer.format_column(column)} {column_type}"
+                )
+    except OperationalError:
+        if _missing_columns(engine):
+            raise
+        return []  # another process added them first
+    return [column.name for column in missing]

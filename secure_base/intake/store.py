@@ -3,6 +3,7 @@
 :func:`record_from_slots` turns the validated slot values of a finished intake into an
 :class:`IntakeRecord`; :func:`submit_intake` stores it exactly once per idempotency key
 (insert, or return the row a previous attempt stored, also when two attempts race).
+:func:`change_status` moves a submission through the staff workflow (:data:`STATUSES`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from secure_base.crisis.models import utcnow
 from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS
-from secure_base.intake.models import STATUS_NEW, IntakeSubmission
+from secure_base.intake.models import STATUS_NEW, STATUSES, IntakeSubmission
 from secure_base.intake.scoring import score_screening
 
 SORT_URGENCY = "urgency"
@@ -250,3 +252,38 @@ def delete_submission(session: Session, submission_id: int) -> Optional[str]:
     session.delete(submission)
     session.flush()
     return conversation_id
+
+
+def change_status(session: Session, submission_id: int, new_status: str) -> Optional[str]:
+    """Set a submission's status and record when it changed.
+
+    Reads and writes clear columns only, so it needs no encryption key and never
+    decrypts health information. Setting the status a submission already has changes
+    nothing (``status_changed_at`` keeps the time of the last real change).
+
+    Args:
+        session: Open session; the caller commits.
+        submission_id: ID of the submission.
+        new_status: One of :data:`secure_base.intake.models.STATUSES`.
+
+    Returns:
+        The status before the change, or ``None`` if there is no such submission.
+
+    Raises:
+        ValueError: When ``new_status`` is not an allowed status.
+
+    """
+    if new_status not in STATUSES:
+        raise ValueError(f"unknown status {new_status!r} (use one of {', '.join(STATUSES)})")
+    # Only the status column (a whole row would be decrypted); FOR UPDATE keeps the
+    # reported old status true when two staff members change it at once (PostgreSQL).
+    current = select(IntakeSubmission.status).where(IntakeSubmission.id == submission_id)
+    old_status = session.execute(current.with_for_update()).scalar_one_or_none()
+    if old_status is None or old_status == new_status:
+        return old_status
+    session.execute(
+        update(IntakeSubmission)
+        .where(IntakeSubmission.id == submission_id)
+        .values(status=new_status, status_changed_at=utcnow())
+    )
+    return old_status
