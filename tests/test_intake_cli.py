@@ -1,5 +1,5 @@
-"""The staff CLI (python -m secure_base.intake) against real databases and a real Rasa
-SQLite tracker store."""
+"""The staff CLI (python -m secure_base.intake) against real databases and real Rasa
+tracker stores (SQLite always, PostgreSQL when SECURE_BASE_TEST_POSTGRES_URL is set)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,29 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session
 
 from secure_base import crypto, db
 from secure_base.db import get_engine, make_engine, session_scope
-from secure_base.intake.cli import HEALTH_WARNING, main
+from secure_base.intake.cli import (
+    HEALTH_WARNING,
+    TrackerStoreConfigError,
+    describe_tracker,
+    main,
+    resolve_tracker_url,
+)
 from secure_base.intake.store import record_from_slots, submit_intake
 from secure_base.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, need
 from tests.test_intake_store import EMAIL, NAME, REASON, confirmed_slots
 
 _backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -35,6 +45,9 @@ def db_url(request, tmp_path, monkeypatch):
     monkeypatch.setenv("SECURE_BASE_TRACKER_DB", str(tmp_path / "tracker.db"))
     monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", Fernet.generate_key().decode())
     monkeypatch.delenv("SECURE_BASE_DATABASE_URL", raising=False)
+    # The default tracker store (endpoints.yml: SQLite) unless a test says otherwise.
+    monkeypatch.delenv("SECURE_BASE_ENDPOINTS", raising=False)
+    monkeypatch.delenv("POSTGRESQL_SCHEMA", raising=False)
     crypto.clear_cipher_cache()
     db.dispose_engines()
     schema = None
@@ -198,6 +211,315 @@ async def test_delete_with_conversation(db_url, tmp_path) -> None:
     _, listing, _ = run("list", "--database-url", db_url)
     ids = [line.split()[0] for line in listing.splitlines()[1:-1]]
     assert ids == [str(kept)]
+
+
+# A message with health information, stored in the tracker as Rasa stores it; it must
+# never appear in the CLI's output.
+HEALTH_TEXT = "I have had panic attacks every night since the divorce"
+PG_VARIABLES = (
+    "SECURE_BASE_PG_HOST",
+    "SECURE_BASE_PG_PORT",
+    "SECURE_BASE_PG_DB",
+    "SECURE_BASE_PG_USER",
+    "SECURE_BASE_PG_PASSWORD",
+)
+
+
+@dataclass
+class RasaEvents:
+    """Rasa's own `events` table (SQLTrackerStore.SQLEvent) in a real database."""
+
+    url: str
+    engine: Engine
+    senders: list[str] = field(default_factory=list)
+
+    def new_conversation(self, events: int = 3) -> str:
+        """Store a conversation of `events` events; return its (unique) sender ID."""
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        # Unique per run: on PostgreSQL the table is shared with other tests and runs.
+        sender = f"cli-test-{uuid.uuid4().hex}"
+        self.senders.append(sender)
+        data = json.dumps({"event": "user", "text": HEALTH_TEXT})
+        with Session(self.engine) as session, session.begin():
+            session.add_all(
+                SQLTrackerStore.SQLEvent(
+                    sender_id=sender,
+                    type_name="user",
+                    timestamp=time.time(),
+                    intent_name="start_intake",
+                    data=data,
+                )
+                for _ in range(events)
+            )
+        return sender
+
+    def count(self, sender: str) -> int:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        event = SQLTrackerStore.SQLEvent
+        with self.engine.connect() as conn:
+            statement = select(func.count()).where(event.sender_id == sender)
+            return conn.execute(statement).scalar_one()
+
+    def remove_test_rows(self) -> None:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        event = SQLTrackerStore.SQLEvent
+        if self.senders:
+            with self.engine.begin() as conn:
+                conn.execute(delete(event).where(event.sender_id.in_(self.senders)))
+        self.engine.dispose()
+
+
+def open_rasa_events(url: str) -> RasaEvents:
+    """Rasa's events table at `url`, created with Rasa's model only if it is absent."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    engine = create_engine(url, future=True)
+    SQLTrackerStore.SQLEvent.__table__.create(engine, checkfirst=True)
+    return RasaEvents(url, engine)
+
+
+@pytest.fixture(params=_backends)
+def rasa_events(request, tmp_path):
+    """Rasa's events table in a SQLite file, and in the test PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'rasa-tracker.db'}" if request.param == "sqlite" else POSTGRES_URL
+    events = open_rasa_events(url)
+    yield events
+    events.remove_test_rows()
+
+
+@pytest.fixture
+def postgres_events():
+    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
+    events = open_rasa_events(POSTGRES_URL)
+    yield events
+    events.remove_test_rows()
+
+
+def listed_ids(db_url: str) -> list[str]:
+    _, listing, _ = run("list", "--database-url", db_url)
+    return sorted(line.split()[0] for line in listing.splitlines()[1:-1])
+
+
+def scale_environment(monkeypatch, postgres_url: str) -> None:
+    """What the Rasa servers see with endpoints.scale.yml, for the given database."""
+    pg = make_url(postgres_url)
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    monkeypatch.setenv("SECURE_BASE_PG_HOST", pg.host or "127.0.0.1")
+    monkeypatch.setenv("SECURE_BASE_PG_PORT", str(pg.port or 5432))
+    monkeypatch.setenv("SECURE_BASE_PG_DB", pg.database or "test")
+    monkeypatch.setenv("SECURE_BASE_PG_USER", pg.username or "postgres")
+    monkeypatch.setenv("SECURE_BASE_PG_PASSWORD", pg.password or "")
+
+
+def test_delete_with_conversation_from_each_tracker_store(db_url, rasa_events) -> None:
+    doomed_sender = rasa_events.new_conversation()
+    kept_sender = rasa_events.new_conversation()
+    doomed = add(db_url, doomed_sender)
+    kept = add(db_url, kept_sender)
+
+    code, out, err = run(
+        "delete", str(doomed), "--yes", "--with-conversation",
+        "--tracker-url", rasa_events.url, "--database-url", db_url,
+    )  # fmt: skip
+
+    assert code == 0, err
+    assert f"Deleted intake submission {doomed}." in out
+    assert "Deleted 3 conversation event(s) from " in out
+    assert rasa_events.count(doomed_sender) == 0
+    assert rasa_events.count(kept_sender) == 3
+    assert listed_ids(db_url) == [str(kept)]
+    for secret in (doomed_sender, HEALTH_TEXT, EMAIL, NAME, REASON):
+        assert secret not in out and secret not in err
+
+
+def test_delete_with_conversation_follows_the_scale_endpoints(
+    db_url, postgres_events, monkeypatch, tmp_path
+) -> None:
+    """With SECURE_BASE_ENDPOINTS=endpoints.scale.yml the conversation goes from PostgreSQL,
+    and the SQLite tracker file is left alone."""
+    scale_environment(monkeypatch, POSTGRES_URL)
+    sender = postgres_events.new_conversation(events=2)
+    other = postgres_events.new_conversation()
+    sqlite_events = open_rasa_events(f"sqlite:///{tmp_path / 'tracker.db'}")
+    sqlite_events.engine.dispose()
+    sid = add(db_url, sender)
+
+    code, out, err = run(
+        "delete", str(sid), "--yes", "--with-conversation", "--database-url", db_url
+    )
+
+    assert code == 0, err
+    pg = make_url(POSTGRES_URL)
+    assert f"Deleted 2 conversation event(s) from postgresql://{pg.username}" in out
+    assert f"Deleted intake submission {sid}." in out
+    assert postgres_events.count(sender) == 0
+    assert postgres_events.count(other) == 3
+    assert listed_ids(db_url) == []
+
+
+def test_tracker_url_given_explicitly_wins(tmp_path) -> None:
+    env = {
+        "SECURE_BASE_ENDPOINTS": "endpoints.scale.yml",
+        "SECURE_BASE_PG_HOST": "db.internal",
+        "SECURE_BASE_PG_PORT": "5432",
+        "SECURE_BASE_PG_DB": "rasa",
+        "SECURE_BASE_PG_USER": "rasa",
+        "SECURE_BASE_PG_PASSWORD": "pw",
+    }
+    url = resolve_tracker_url(f"sqlite:///{tmp_path / 'elsewhere.db'}", env)
+    assert url.get_backend_name() == "sqlite"
+    assert url.database == str(tmp_path / "elsewhere.db")
+
+
+def test_tracker_url_from_the_scale_endpoints_and_pg_variables() -> None:
+    password = "p@ss/w:rd%?#&"  # characters that would break a concatenated URL
+    env = {
+        "SECURE_BASE_ENDPOINTS": "endpoints.scale.yml",
+        "SECURE_BASE_PG_HOST": "db.internal",
+        "SECURE_BASE_PG_PORT": "6432",
+        "SECURE_BASE_PG_DB": "conversations",
+        "SECURE_BASE_PG_USER": "rasa",
+        "SECURE_BASE_PG_PASSWORD": password,
+    }
+    url = resolve_tracker_url(None, env)
+    assert (url.drivername, url.host, url.port, url.database, url.username) == (
+        "postgresql",
+        "db.internal",
+        6432,
+        "conversations",
+        "rasa",
+    )
+    assert url.password == password
+    assert make_url(url.render_as_string(hide_password=False)).password == password
+    description = describe_tracker(url)
+    assert description == "postgresql://rasa:***@db.internal:6432/conversations"
+    assert password not in description
+
+    # Rasa keeps its tables in POSTGRESQL_SCHEMA when it is set, so the CLI looks there.
+    url = resolve_tracker_url(None, {**env, "POSTGRESQL_SCHEMA": "rasa_tracker"})
+    assert dict(url.query) == {"options": "-csearch_path=rasa_tracker"}
+
+    # An empty password is left to libpq (PGPASSWORD, ~/.pgpass).
+    url = resolve_tracker_url(None, {**env, "SECURE_BASE_PG_PASSWORD": ""})
+    assert url.password is None
+
+
+def test_tracker_url_defaults_to_the_sqlite_tracker_file(tmp_path) -> None:
+    tracker_db = str(tmp_path / "tracker.db")
+    only_memory = tmp_path / "endpoints.memoryless.yml"
+    only_memory.write_text("action_endpoint:\n  url: ${SECURE_BASE_ACTION_URL}\n")
+    for endpoints in (None, "endpoints.yml", str(PROJECT_ROOT / "endpoints.yml"), only_memory):
+        env = {"SECURE_BASE_TRACKER_DB": tracker_db}
+        if endpoints is not None:
+            env["SECURE_BASE_ENDPOINTS"] = str(endpoints)
+        url = resolve_tracker_url(None, env)
+        assert url.get_backend_name() == "sqlite", endpoints
+        assert url.database == tracker_db, endpoints
+    # Without SECURE_BASE_TRACKER_DB: the data directory's tracker.db.
+    url = resolve_tracker_url(None, {"SECURE_BASE_DATA_DIR": str(tmp_path / "var")})
+    assert url.database == str(tmp_path / "var" / "tracker.db")
+
+
+def test_tracker_url_errors_say_what_is_wrong(tmp_path) -> None:
+    env = {"SECURE_BASE_ENDPOINTS": "endpoints.scale.yml", "SECURE_BASE_PG_HOST": "db"}
+    with pytest.raises(TrackerStoreConfigError, match=r"\$\{SECURE_BASE_PG_PORT\}, which is"):
+        resolve_tracker_url(None, env)
+
+    redis = tmp_path / "endpoints.redis.yml"
+    redis.write_text("tracker_store:\n  type: redis\n  url: localhost\n")
+    with pytest.raises(TrackerStoreConfigError, match="type 'redis' is not supported"):
+        resolve_tracker_url(None, {"SECURE_BASE_ENDPOINTS": str(redis)})
+
+    missing = tmp_path / "nowhere.yml"
+    with pytest.raises(TrackerStoreConfigError, match="cannot read the endpoints file"):
+        resolve_tracker_url(None, {"SECURE_BASE_ENDPOINTS": str(missing)})
+
+    with pytest.raises(TrackerStoreConfigError) as raised:
+        resolve_tracker_url("not a url with s3cret", {})
+    assert "s3cret" not in str(raised.value)
+
+
+def test_delete_refuses_when_the_tracker_store_cannot_be_found(db_url, monkeypatch) -> None:
+    sid = add(db_url, "conv-a")
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    for name in PG_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    code, out, err = run(
+        "delete", str(sid), "--yes", "--with-conversation", "--database-url", db_url
+    )
+
+    assert code == 2 and out == ""
+    assert "SECURE_BASE_PG_HOST" in err and "Nothing deleted." in err
+    assert listed_ids(db_url) == [str(sid)]
+
+
+def test_delete_keeps_the_submission_when_the_events_table_is_missing(db_url) -> None:
+    """The application database has no `events` table: an easy mistake with --tracker-url."""
+    sid = add(db_url, "conv-a")
+
+    code, out, err = run(
+        "delete", str(sid), "--yes", "--with-conversation",
+        "--tracker-url", db_url, "--database-url", db_url,
+    )  # fmt: skip
+
+    assert code == 1 and out == ""
+    assert "Could not delete the conversation: MissingEventsTableError: " in err
+    assert "has no events table" in err
+    assert f"Nothing was deleted: intake submission {sid} and its conversation" in err
+    assert "conv-a" not in err
+    assert listed_ids(db_url) == [str(sid)]
+
+
+def test_delete_keeps_the_submission_when_the_sqlite_tracker_is_missing(db_url, tmp_path) -> None:
+    sid = add(db_url, "conv-a")
+    tracker_db = tmp_path / "tracker.db"  # SECURE_BASE_TRACKER_DB, never created
+
+    code, out, err = run(
+        "delete", str(sid), "--yes", "--with-conversation", "--database-url", db_url
+    )
+
+    assert code == 1 and out == ""
+    assert (
+        f"Could not delete the conversation: FileNotFoundError: tracker store not found: "
+        f"{tracker_db}\n"
+    ) in err
+    assert "Nothing was deleted" in err
+    assert not tracker_db.exists()  # not created empty by connecting
+    assert listed_ids(db_url) == [str(sid)]
+
+
+def test_delete_keeps_the_submission_when_the_tracker_is_unreachable(db_url) -> None:
+    sid = add(db_url, "conv-a")
+    unreachable = URL.create(
+        "postgresql", username="staff", password="s3cret-pw", host="127.0.0.1", port=1,
+        database="rasa",
+    )  # fmt: skip
+
+    code, out, err = run(
+        "delete", str(sid), "--yes", "--with-conversation",
+        "--tracker-url", unreachable.render_as_string(hide_password=False),
+        "--database-url", db_url,
+    )  # fmt: skip
+
+    assert code == 1 and out == ""
+    assert "Could not delete the conversation: OperationalError: " in err
+    assert "postgresql://staff:***@127.0.0.1:1/rasa" in err
+    assert "s3cret-pw" not in err and "conv-a" not in err
+    assert listed_ids(db_url) == [str(sid)]
+
+
+def test_tracker_url_only_with_conversation(db_url, tmp_path) -> None:
+    sid = add(db_url, "conv-a")
+    code, _, err = run(
+        "delete", str(sid), "--yes", "--tracker-url", f"sqlite:///{tmp_path / 't.db'}",
+        "--database-url", db_url,
+    )  # fmt: skip
+    assert code == 2 and "only with --with-conversation" in err
+    assert listed_ids(db_url) == [str(sid)]
 
 
 def test_delete_without_conversation_and_missing_ids(db_url) -> None:

@@ -6,7 +6,7 @@ Usage::
     python -m secure_base.intake show ID
     python -m secure_base.intake export --format csv|json [--out FILE]
     python -m secure_base.intake status ID new|in_review|contacted|closed
-    python -m secure_base.intake delete ID [--with-conversation] [--yes]
+    python -m secure_base.intake delete ID [--with-conversation [--tracker-url URL]] [--yes]
 
 Every command takes ``--database-url`` (default: ``SECURE_BASE_DATABASE_URL`` or the data
 directory's SQLite database). ``list`` shows clear, non-identifying columns only and
@@ -14,8 +14,10 @@ works without the encryption key, and so does ``status``, which changes a submis
 status and records when; ``show`` and ``export`` decrypt, so they need
 ``SECURE_BASE_INTAKE_KEY`` (or the development key file) and print health information:
 use them only on a machine and for a purpose the practice has authorised.
-``delete --with-conversation`` also removes the conversation from Rasa's SQLite tracker
-store (``SECURE_BASE_TRACKER_DB``).
+``delete --with-conversation`` also removes the conversation's events from Rasa's SQL
+tracker store: the one named by ``--tracker-url``, else the PostgreSQL store that
+``SECURE_BASE_ENDPOINTS`` configures (``endpoints.scale.yml``, ``SECURE_BASE_PG_*``), else
+the SQLite file ``SECURE_BASE_TRACKER_DB``.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ import csv
 import io
 import json
 import os
-import sqlite3
+import re
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional, Sequence, TextIO
+from typing import Any, Optional, Sequence, TextIO, Union
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
+import yaml
+from sqlalchemy import column, create_engine, delete, inspect, select, table
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from secure_base.crypto import CryptoConfigError, DecryptionError
 from secure_base.db import get_engine, session_scope
@@ -45,7 +52,7 @@ from secure_base.intake.store import (
     get_submission,
     list_submissions,
 )
-from secure_base.settings import load_settings
+from secure_base.settings import PROJECT_ROOT, load_settings
 
 HEALTH_WARNING = (
     "WARNING: this output contains personal health information, decrypted. Use it only "
@@ -142,7 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--with-conversation",
         action="store_true",
-        help="also delete the conversation's events from Rasa's SQLite tracker store",
+        help="also delete the conversation's events from Rasa's tracker store",
+    )
+    cmd.add_argument(
+        "--tracker-url",
+        default=None,
+        help=(
+            "SQLAlchemy URL of Rasa's tracker store, with --with-conversation (default: the "
+            "PostgreSQL store of SECURE_BASE_ENDPOINTS, else SECURE_BASE_TRACKER_DB)"
+        ),
     )
     cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
@@ -287,54 +302,292 @@ def cmd_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def delete_conversation(tracker_db: Path, conversation_id: str) -> int:
-    """Delete a conversation's events from Rasa's SQLite tracker store.
+# Rasa's SQL tracker store keeps one row per event in `events`, keyed by `sender_id`
+# (the conversation ID). Deleting needs only that column, so Rasa is not imported.
+TRACKER_EVENTS = table("events", column("sender_id"))
+# ${NAME} references in an endpoints file, which Rasa replaces from the environment.
+_ENV_REFERENCE = re.compile(r"\$\{([^}]+)\}")
+
+
+class TrackerStoreConfigError(Exception):
+    """Where the conversations are kept cannot be worked out; nothing was touched."""
+
+
+class MissingEventsTableError(Exception):
+    """The tracker store database has no ``events`` table."""
+
+
+def describe_tracker(url: URL) -> str:
+    """Where the tracker store is, for messages: the SQLite file, or the URL without password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _endpoints_value(
+    config: Mapping[str, Any], field: str, endpoints_path: Path, env: Mapping[str, str]
+) -> Optional[str]:
+    """A tracker_store field with its ``${NAME}`` references replaced, as Rasa reads it.
+
+    Returns:
+        The value, or ``None`` when the field is absent or empty.
+
+    Raises:
+        TrackerStoreConfigError: When a referenced variable is not set.
+
+    """
+    raw = config.get(field)
+    if raw is None:
+        return None
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise TrackerStoreConfigError(
+                f"{endpoints_path}: tracker_store {field} uses ${{{name}}}, which is not set "
+                "(set the same variables as the Rasa servers, or pass --tracker-url)"
+            )
+        return env[name]
+
+    value = _ENV_REFERENCE.sub(substitute, str(raw))
+    return value or None
+
+
+def _url_from_endpoints(
+    config: Mapping[str, Any], endpoints_path: Path, env: Mapping[str, str]
+) -> URL:
+    """The URL Rasa's SQLTrackerStore connects to for a server-based ``tracker_store``."""
+    host = _endpoints_value(config, "url", endpoints_path, env)
+    if host and "://" in host:  # Rasa takes a complete URL in `url` as it is
+        try:
+            return make_url(host)
+        except ArgumentError:
+            raise TrackerStoreConfigError(
+                f"{endpoints_path}: tracker_store url is not a valid database URL"
+            ) from None
+    port_text = _endpoints_value(config, "port", endpoints_path, env)
+    try:
+        port = int(port_text) if port_text else None
+    except ValueError:
+        raise TrackerStoreConfigError(
+            f"{endpoints_path}: tracker_store port {port_text!r} is not a number"
+        ) from None
+    if host:  # Rasa also accepts "host:port" in `url`
+        parsed = urlsplit(f"scheme://{host}")
+        host, port = parsed.hostname or host, parsed.port or port
+    query = {
+        str(key): _endpoints_value(config["query"], str(key), endpoints_path, env) or ""
+        for key in (config.get("query") or {})
+    }
+    dialect = str(config.get("dialect"))
+    schema = env.get("POSTGRESQL_SCHEMA")
+    if dialect == "postgresql" and schema and "options" not in query:
+        # Rasa puts its tables in this schema when the variable is set.
+        query["options"] = f"-csearch_path={schema}"
+    # URL.create keeps the password a separate, properly escaped component.
+    return URL.create(
+        dialect,
+        username=_endpoints_value(config, "username", endpoints_path, env),
+        password=_endpoints_value(config, "password", endpoints_path, env),
+        host=host,
+        port=port,
+        # Rasa's events live in `db`; `login_db` is only where it connects to create it.
+        database=_endpoints_value(config, "db", endpoints_path, env),
+        query=query,
+    )
+
+
+def resolve_tracker_url(
+    explicit_url: Optional[str] = None, env: Optional[Mapping[str, str]] = None
+) -> URL:
+    """The SQLAlchemy URL of Rasa's tracker store, as an on-call engineer would expect it.
+
+    In order: ``explicit_url`` (``--tracker-url``); else, when the endpoints file
+    (``SECURE_BASE_ENDPOINTS``, relative to the project root like the run script uses it)
+    has an SQL tracker store on a server such as PostgreSQL, the URL built from the same
+    fields and variables Rasa uses (``SECURE_BASE_PG_*`` in ``endpoints.scale.yml``, and
+    ``POSTGRESQL_SCHEMA``); else the SQLite file ``SECURE_BASE_TRACKER_DB``.
+
+    Args:
+        explicit_url: URL given on the command line, if any.
+        env: Environment to read instead of ``os.environ`` (used by tests).
+
+    Returns:
+        The URL; nothing is connected to.
+
+    Raises:
+        TrackerStoreConfigError: When the URL is invalid, the endpoints file cannot be
+            read, its tracker store is not an SQL one, or a variable it needs is unset.
+
+    """
+    env = os.environ if env is None else env
+    if explicit_url:
+        try:
+            return make_url(explicit_url)
+        except ArgumentError:
+            # Not echoed: it may hold a password.
+            raise TrackerStoreConfigError(
+                "--tracker-url is not a valid SQLAlchemy URL (for example "
+                "postgresql://user@host:5432/db or sqlite:////path/to/tracker.db)"
+            ) from None
+    settings = load_settings(env)
+    sqlite_default = URL.create("sqlite", database=str(settings.tracker_db))
+    endpoints_path = Path(settings.endpoints_file)
+    if not endpoints_path.is_absolute():
+        endpoints_path = PROJECT_ROOT / endpoints_path
+    try:
+        content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TrackerStoreConfigError(
+            f"cannot read the endpoints file {endpoints_path} (SECURE_BASE_ENDPOINTS): "
+            f"{exc.strerror or exc}"
+        ) from None
+    except yaml.YAMLError:
+        raise TrackerStoreConfigError(
+            f"the endpoints file {endpoints_path} is not valid YAML"
+        ) from None
+    config = content.get("tracker_store") if isinstance(content, dict) else None
+    if not config:
+        return sqlite_default
+    store_type = config.get("type")
+    if str(store_type).lower() != "sql":
+        # Falling back to the SQLite file would report success and leave the chat in place.
+        raise TrackerStoreConfigError(
+            f"{endpoints_path}: tracker_store type {store_type!r} is not supported; "
+            "this command deletes from SQL tracker stores only"
+        )
+    if str(config.get("dialect") or "sqlite") == "sqlite":
+        # endpoints.yml keeps SQLite conversations in ${SECURE_BASE_TRACKER_DB}, which the
+        # run script sets to this same default.
+        return sqlite_default
+    return _url_from_endpoints(config, endpoints_path, env)
+
+
+def _tracker_engine(url: URL) -> Engine:
+    """A short-lived engine for the tracker store.
+
+    Not ``secure_base.db.make_engine``: that switches SQLite to WAL, a lasting change to
+    Rasa's file. ``hide_parameters`` keeps the conversation ID out of error messages.
+    """
+    if url.get_backend_name() == "sqlite":
+        return create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 15})
+    return create_engine(url, future=True, hide_parameters=True, poolclass=NullPool)
+
+
+def delete_conversation(tracker_url: Union[URL, str], conversation_id: str) -> int:
+    """Delete a conversation's events from Rasa's SQL tracker store, in one transaction.
+
+    Args:
+        tracker_url: SQLAlchemy URL of the tracker store (SQLite or PostgreSQL).
+        conversation_id: The conversation's Rasa sender ID.
 
     Returns:
         How many events were deleted.
 
     Raises:
-        FileNotFoundError: When the tracker store database does not exist.
+        FileNotFoundError: When a SQLite tracker store file does not exist.
+        MissingEventsTableError: When the database has no ``events`` table.
+        sqlalchemy.exc.SQLAlchemyError: When the database cannot be reached or written.
 
     """
-    if not tracker_db.exists():
-        raise FileNotFoundError(f"tracker store not found: {tracker_db}")
-    connection = sqlite3.connect(str(tracker_db), timeout=15)
+    url = make_url(tracker_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # Connecting would create an empty file and report 0 events deleted.
+        if not Path(url.database).exists():
+            raise FileNotFoundError(f"tracker store not found: {url.database}")
+    engine = _tracker_engine(url)
     try:
-        with connection:
-            cursor = connection.execute(
-                "DELETE FROM events WHERE sender_id = ?", (conversation_id,)
+        with engine.begin() as connection:
+            if not inspect(connection).has_table(TRACKER_EVENTS.name):
+                raise MissingEventsTableError(
+                    f"{describe_tracker(url)} has no {TRACKER_EVENTS.name} table, so it is "
+                    "not Rasa's tracker store (or Rasa has never written to it)"
+                )
+            result = connection.execute(
+                delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.sender_id == conversation_id)
             )
-            return cursor.rowcount
+            return result.rowcount
     finally:
-        connection.close()
+        engine.dispose()
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """One line saying why an operation failed, without SQL or its parameters."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        name = type(exc.orig).__name__
+        return f"{name}: {lines[0]}" if lines else name
+    return f"{type(exc).__name__}: {exc}"
 
 
 def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Delete a submission, and with --with-conversation its conversation too."""
+    """Delete a submission, and with --with-conversation its conversation first.
+
+    The conversation goes first because its ID is stored (encrypted) only in the
+    submission: if deleting the conversation fails, the submission is still there and
+    the command can simply be run again.
+    """
+    if args.tracker_url and not args.with_conversation:
+        print("--tracker-url is used only with --with-conversation. Nothing deleted.", file=err)
+        return 2
+    tracker_url: Optional[URL] = None
+    if args.with_conversation:
+        try:
+            tracker_url = resolve_tracker_url(args.tracker_url)
+        except TrackerStoreConfigError as exc:
+            print(f"Cannot tell where the conversations are: {exc}. Nothing deleted.", file=err)
+            return 2
     if not args.yes:
         if not sys.stdin.isatty():
             print("Refusing to delete without confirmation: add --yes.", file=err)
             return 2
-        extra = " and its conversation" if args.with_conversation else ""
+        extra = ""
+        if tracker_url is not None:
+            extra = f" and its conversation (in {describe_tracker(tracker_url)})"
         answer = input(f"Delete intake submission {args.id}{extra} permanently? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.", file=err)
             return 1
-    with session_scope(_engine(args)) as session:
-        conversation_id = delete_submission(session, args.id)
-    if conversation_id is None:
+    if tracker_url is not None:
+        with session_scope(_engine(args)) as session:
+            submission = get_submission(session, args.id)
+            conversation_id = None if submission is None else submission.conversation_id
+        if conversation_id is None:
+            print(f"No intake submission with ID {args.id}.", file=err)
+            return 1
+        where = describe_tracker(tracker_url)
+        try:
+            count = delete_conversation(tracker_url, conversation_id)
+        except (FileNotFoundError, MissingEventsTableError, SQLAlchemyError, ImportError) as exc:
+            print(f"Could not delete the conversation: {_failure_reason(exc)}", file=err)
+            print(
+                f"Nothing was deleted: intake submission {args.id} and its conversation "
+                f"(in {where}) are both still there. Fix the problem and run the command again.",
+                file=err,
+            )
+            return 1
+        print(f"Deleted {count} conversation event(s) from {where}.", file=out)
+        if count == 0:
+            print(
+                f"No events of this conversation were in {where}: they were deleted before, "
+                "or the conversations are kept elsewhere (see --tracker-url).",
+                file=err,
+            )
+    try:
+        with session_scope(_engine(args)) as session:
+            deleted_conversation_id = delete_submission(session, args.id)
+    except SQLAlchemyError as exc:
+        print(f"Could not delete intake submission {args.id}: {_failure_reason(exc)}", file=err)
+        if tracker_url is not None:
+            print(
+                "Its conversation was deleted; run the command again to delete the submission.",
+                file=err,
+            )
+        return 1
+    if deleted_conversation_id is None:
         print(f"No intake submission with ID {args.id}.", file=err)
         return 1
     print(f"Deleted intake submission {args.id}.", file=out)
-    if args.with_conversation:
-        tracker_db = load_settings().tracker_db
-        try:
-            count = delete_conversation(tracker_db, conversation_id)
-        except (FileNotFoundError, sqlite3.Error) as exc:
-            print(f"Could not delete the conversation: {type(exc).__name__}: {exc}", file=err)
-            return 1
-        print(f"Deleted {count} conversation event(s) from {tracker_db}.", file=out)
     return 0
 
 
