@@ -160,9 +160,12 @@ def main() -> int:
         sys.exit("evaluate: no trained model in models/ (run `make train`)")
 
     examples: list[tuple[str, str]] = []
+    source: dict[tuple[str, str], str] = {}  # which held-out file (batch) each came from
     for path in sorted(HELDOUT.glob("*.yml")):
         if path.name not in ("crisis.yml",) and path.name != "reading_requests.yml":
-            examples += read_nlu_examples(path)
+            for pair in read_nlu_examples(path):
+                examples.append(pair)
+                source[pair] = path.name
     crisis_sets = yaml.safe_load((HELDOUT / "crisis.yml").read_text(encoding="utf-8"))
     crisis_examples = [(kind, text) for kind in ("explicit", "indirect", "benign")
                        for text in crisis_sets.get(kind, [])]
@@ -195,6 +198,12 @@ def main() -> int:
     metrics["topic_accuracy"] = ratio(sum(all_hits), len(all_hits))
     total = f"({sum(all_hits)}/{len(all_hits)})"
     print(f"  {'ALL TOPICS':<28} {metrics['topic_accuracy']:.3f}  {total}")
+    by_file: dict[str, list[bool]] = defaultdict(list)
+    for intent, text in examples:
+        if intent.startswith("faq/"):
+            by_file[source[(intent, text)]].append(predicted_label(results[text]) == intent)
+    for name, hits in sorted(by_file.items()):
+        print(f"    {name:<26} {ratio(sum(hits), len(hits)):.3f}  ({sum(hits)}/{len(hits)})")
     if missing:
         print(f"  keys without held-out data: {missing}")
         metrics["topic_accuracy"] = 0.0
