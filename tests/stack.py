@@ -50,10 +50,20 @@ def _wait(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
 class Stack:
     """An action server and a Rasa server (REST + socket.io + HTTP API)."""
 
-    def __init__(self, data_dir: Path, model: Path, with_actions: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        model: Path,
+        with_actions: bool = True,
+        endpoints: str = "endpoints.yml",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``endpoints`` is the Rasa endpoints file; ``env`` adds or overrides variables
+        (e.g. another stack's ``SECURE_BASE_ACTION_URL`` to share its action server)."""
         self.data_dir = data_dir
         self.model = model
         self.with_actions = with_actions
+        self.endpoints = endpoints
         self.action_port = free_port()
         self.rasa_port = free_port()
         self.procs: dict[str, subprocess.Popen] = {}
@@ -67,6 +77,7 @@ class Stack:
             "SECURE_BASE_ACTION_URL": f"http://127.0.0.1:{self.action_port}/webhook",
         }
         self.env.pop("SECURE_BASE_ENDPOINTS", None)
+        self.env.update(env or {})
 
     @property
     def url(self) -> str:
@@ -119,7 +130,7 @@ class Stack:
             [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
              "--cors", "*",
              "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--credentials",
-             "credentials.yml", "--endpoints", "endpoints.yml"],
+             "credentials.yml", "--endpoints", self.endpoints],
         )
         _wait(f"{self.url}/status", 240, proc, self.data_dir / "rasa.log")
         return self

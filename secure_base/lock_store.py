@@ -1,0 +1,106 @@
+"""Rasa's Redis lock store with atomic ticket updates, for several Rasa servers.
+
+Rasa Open Source's ``RedisLockStore`` changes a conversation's ticket lock by reading it
+(GET), changing it in Python and writing it back (SET), and removes it with a separate
+DEL. With two servers, those steps interleave: both servers can draw the same ticket, or
+one overwrites or deletes the other's ticket, and then both handle the same conversation
+at once and the SQL tracker store loses one of the turns (tests/test_scale_out.py showed
+this for roughly one burst of simultaneous messages in three). This subclass makes every
+read-modify-write one Redis transaction (WATCH/MULTI/EXEC, retried on conflict), so
+tickets are issued and served strictly in order across servers.
+
+endpoints.scale.yml selects it with ``type: secure_base.lock_store.RedisLockStore``; it
+keeps Rasa's class name, options and key layout (``<key_prefix>:lock:<conversation>``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Optional, Text, Tuple, TypeVar
+
+from rasa.core import lock_store as rasa_lock_store
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError
+from rasa.utils.endpoints import EndpointConfig
+
+T = TypeVar("T")
+
+
+class RedisLockStore(rasa_lock_store.RedisLockStore):
+    """``rasa.core.lock_store.RedisLockStore`` whose ticket changes are atomic."""
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+        """Takes Rasa's endpoint config (custom lock store) or Rasa's keyword options."""
+        if endpoint_config is not None:
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs,
+                      **kwargs}
+        super().__init__(**kwargs)
+
+    def _change(
+        self,
+        conversation_id: Text,
+        change: Callable[[Optional[TicketLock]], Tuple[T, Optional[TicketLock]]],
+    ) -> T:
+        """Applies ``change`` to the stored lock in one transaction.
+
+        ``change`` gets the current lock (or ``None``) and returns a result and the lock
+        to store (``None`` deletes it). It may run more than once if another server
+        changed the lock meanwhile.
+        """
+        key = self.key_prefix + conversation_id
+
+        def attempt(pipe: Any) -> T:
+            raw = pipe.get(key)
+            current = TicketLock.from_dict(json.loads(raw)) if raw else None
+            result, updated = change(current)
+            pipe.multi()
+            if updated is None:
+                pipe.delete(key)
+            else:
+                pipe.set(key, updated.dumps())
+            return result
+
+        return self.red.transaction(attempt, key, value_from_callable=True)
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Issues the next ticket, creating the lock if needed."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[int, Optional[TicketLock]]:
+            lock = lock or self.create_lock(conversation_id)
+            return lock.issue_ticket(lock_lifetime), lock
+
+        try:
+            return self._change(conversation_id, change)
+        except Exception as e:
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
+
+    def update_lock(self, conversation_id: Text) -> None:
+        """Removes expired tickets (never recreates a lock that is gone)."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return None, lock
+
+        self._change(conversation_id, change)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        """Removes one ticket (and expired ones) from the lock."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+            if lock is not None:
+                lock.remove_ticket_for(ticket_number)
+            return None, lock
+
+        self._change(conversation_id, change)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Removes the ticket, and the whole lock if nobody else holds a ticket."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+            if lock is None:
+                return None, None
+            lock.remove_ticket_for(ticket_number)
+            return None, lock if lock.is_someone_waiting() else None
+
+        self._change(conversation_id, change)
