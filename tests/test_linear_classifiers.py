@@ -43,7 +43,8 @@ RESPONSES = {
 @pytest.fixture(scope="module")
 def featurizer() -> SentenceEmbeddingFeaturizer:
     return SentenceEmbeddingFeaturizer(
-        {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "minilm"}, "minilm")
+        {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "sentence_encoder"},
+        "sentence_encoder")
 
 
 def featurized(featurizer, texts_and_data) -> list[Message]:

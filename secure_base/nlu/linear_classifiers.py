@@ -3,7 +3,7 @@
 Why not DIET and Rasa's ResponseSelector: on our held-out data they reached 0.84 topic
 accuracy and 0.71 out-of-scope recall, and Rasa's ResponseSelector alone took 10-20
 minutes to train on two cores. Regularised logistic regression over the same kind of
-evidence (a MiniLM sentence embedding plus tf-idf word and character n-grams) reaches
+evidence (a sentence embedding plus tf-idf word and character n-grams) reaches
 higher accuracy on the same held-out sets and trains in seconds (comparison in
 docs/evaluation.md). With about a hundred short examples per class, a well-regularised
 linear model is the right tool.
@@ -63,7 +63,7 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     # Inverse regularisation strength of the logistic regression.
     "C": 20.0,
     # Dense sentence features to use, by featurizer alias ([] = all dense features).
-    "dense_featurizers": ["minilm"],
+    "dense_featurizers": ["sentence_encoder"],
     # Weight of the (unit-length) dense vector next to the tf-idf blocks.
     "dense_weight": 1.5,
     "word_ngrams": [1, 2],

