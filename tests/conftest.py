@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import text
@@ -81,6 +82,30 @@ def need(condition: bool, reason: str) -> None:
         if REQUIRE_SERVICES:
             pytest.fail(f"required in CI: {reason}")
         pytest.skip(reason)
+
+
+def redis_endpoint_env() -> dict[str, str]:
+    """The SECURE_BASE_REDIS_* variables endpoints.scale.yml names, from the test URL."""
+    need(bool(REDIS_URL), "SECURE_BASE_TEST_REDIS_URL is not set")
+    red = urlparse(REDIS_URL)
+    return {
+        "SECURE_BASE_REDIS_HOST": red.hostname or "127.0.0.1",
+        "SECURE_BASE_REDIS_PORT": str(red.port or 6379),
+    }
+
+
+def scale_endpoint_env() -> dict[str, str]:
+    """Every variable endpoints.scale.yml names (PostgreSQL and Redis), from the test URLs."""
+    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
+    pg = urlparse(POSTGRES_URL)
+    return {
+        **redis_endpoint_env(),
+        "SECURE_BASE_PG_HOST": pg.hostname or "127.0.0.1",
+        "SECURE_BASE_PG_PORT": str(pg.port or 5432),
+        "SECURE_BASE_PG_DB": pg.path.lstrip("/") or "test",
+        "SECURE_BASE_PG_USER": pg.username or "postgres",
+        "SECURE_BASE_PG_PASSWORD": pg.password or "",
+    }
 
 
 @pytest.fixture(scope="session")

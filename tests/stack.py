@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
+def reply_text(replies: list[dict]) -> str:
+    """The text of the bot's REST replies, one per line."""
+    return "\n".join(r.get("text", "") for r in replies)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -13,12 +13,9 @@ import pytest
 
 from secure_base.profile import load_profile
 from secure_base.settings import PROJECT_ROOT
+from tests.stack import reply_text as said
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
-
-
-def said(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 def click(stack, sender: str, replies: list[dict], title: str) -> list[dict]:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from secure_base.profile import load_profile
+from tests.stack import reply_text as texts
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
@@ -20,10 +21,6 @@ BAD_INPUTS = {
     "sql": "'; DROP TABLE events; -- SELECT * FROM users WHERE 1=1",
     "non_english": "¿Dónde está la consulta? Necesito ayuda con mi ansiedad.",
 }
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 def test_greeting_discloses_automation_and_crisis_help(stack) -> None:

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlparse
 
 import pytest
 import redis
@@ -27,7 +26,8 @@ from sqlalchemy import text
 from secure_base.db import make_engine
 from secure_base.lock_store import RedisLockStore
 from secure_base.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL, REDIS_URL, need
+from tests.conftest import POSTGRES_URL, need, redis_endpoint_env, scale_endpoint_env
+from tests.stack import reply_text as texts
 
 pytestmark = [pytest.mark.redis]
 E2E = [pytest.mark.server, pytest.mark.model, pytest.mark.postgres]
@@ -78,10 +78,6 @@ def _faq_questions() -> list[tuple[str, str]]:
 QUESTIONS = _faq_questions()
 
 
-def texts(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
-
-
 def says(replies: list[dict], response: str) -> bool:
     """Whether the bot's replies contain one of the variations of ``response``."""
     body = texts(replies)
@@ -126,27 +122,12 @@ def assert_complete_turns(events: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def redis_env() -> dict[str, str]:
-    need(bool(REDIS_URL), "SECURE_BASE_TEST_REDIS_URL is not set")
-    red = urlparse(REDIS_URL)
-    return {
-        "SECURE_BASE_REDIS_HOST": red.hostname or "127.0.0.1",
-        "SECURE_BASE_REDIS_PORT": str(red.port or 6379),
-    }
+    return redis_endpoint_env()
 
 
 @pytest.fixture(scope="module")
-def scale_env(redis_env) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The SECURE_BASE_PG_* and SECURE_BASE_REDIS_* variables endpoints.scale.yml names."""
-    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
-    pg = urlparse(POSTGRES_URL)
-    return {
-        **redis_env,
-        "SECURE_BASE_PG_HOST": pg.hostname or "127.0.0.1",
-        "SECURE_BASE_PG_PORT": str(pg.port or 5432),
-        "SECURE_BASE_PG_DB": pg.path.lstrip("/") or "test",
-        "SECURE_BASE_PG_USER": pg.username or "postgres",
-        "SECURE_BASE_PG_PASSWORD": pg.password or "",
-    }
+def scale_env() -> dict[str, str]:
+    return scale_endpoint_env()
 
 
 @pytest.fixture(scope="module")

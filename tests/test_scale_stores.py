@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import urlparse
 
 import pytest
 from rasa.core.lock_store import LockStore
@@ -15,24 +14,16 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from secure_base.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL, REDIS_URL, need
+from tests.conftest import scale_endpoint_env
 
 SCALE = str(PROJECT_ROOT / "endpoints.scale.yml")
 
 
 @pytest.fixture
 def scale_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
-    need(bool(REDIS_URL), "SECURE_BASE_TEST_REDIS_URL is not set")
-    pg, redis = urlparse(POSTGRES_URL), urlparse(REDIS_URL)
     monkeypatch.setenv("SECURE_BASE_ACTION_URL", "http://127.0.0.1:5055/webhook")
-    monkeypatch.setenv("SECURE_BASE_PG_HOST", pg.hostname or "127.0.0.1")
-    monkeypatch.setenv("SECURE_BASE_PG_PORT", str(pg.port or 5432))
-    monkeypatch.setenv("SECURE_BASE_PG_DB", pg.path.lstrip("/") or "test")
-    monkeypatch.setenv("SECURE_BASE_PG_USER", pg.username or "postgres")
-    monkeypatch.setenv("SECURE_BASE_PG_PASSWORD", pg.password or "")
-    monkeypatch.setenv("SECURE_BASE_REDIS_HOST", redis.hostname or "127.0.0.1")
-    monkeypatch.setenv("SECURE_BASE_REDIS_PORT", str(redis.port or 6379))
+    for name, value in scale_endpoint_env().items():
+        monkeypatch.setenv(name, value)
 
 
 def test_conversations_persist_in_postgresql(scale_env) -> None:
