@@ -42,7 +42,7 @@ start .venv/bin/python -m secure_base.web --port "$SECURE_BASE_WEB_PORT" \
   --rasa-url "http://localhost:$SECURE_BASE_RASA_PORT"
 
 echo "run: waiting for the servers..."
-.venv/bin/python -m secure_base.wait_ready --timeout 180 \
+.venv/bin/python scripts/wait_ready.py --timeout 180 \
   "http://127.0.0.1:$SECURE_BASE_ACTION_PORT/health" \
   "http://127.0.0.1:$SECURE_BASE_RASA_PORT/status" \
   "http://127.0.0.1:$SECURE_BASE_WEB_PORT/healthz"

@@ -11,5 +11,5 @@ setsid .venv/bin/rasa run actions --actions actions --port "$SECURE_BASE_ACTION_
   > "$SECURE_BASE_DATA_DIR/actions-shell.log" 2>&1 &
 actions=$!
 trap 'kill -TERM -- "-$actions" 2>/dev/null || true; wait "$actions" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/python -m secure_base.wait_ready --timeout 120 "http://127.0.0.1:$SECURE_BASE_ACTION_PORT/health"
+.venv/bin/python scripts/wait_ready.py --timeout 120 "http://127.0.0.1:$SECURE_BASE_ACTION_PORT/health"
 .venv/bin/rasa shell --model models --endpoints "$SECURE_BASE_ENDPOINTS" --port "$SECURE_BASE_RASA_PORT"

@@ -1,7 +1,7 @@
 """Start-up checks: refuse to run with an invalid profile or, in production, no key.
 
-Run by scripts/run.sh before any server starts (``python -m secure_base.preflight``),
-and by the action server when it imports the ``actions`` package.
+Run by scripts/run.sh (``python -m secure_base.preflight``) before any server starts.
+Nothing else runs it: servers started some other way must run this command first.
 """
 
 from __future__ import annotations

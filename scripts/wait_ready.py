@@ -1,4 +1,7 @@
-"""Waits until every given URL answers HTTP 200 (used by the run and test scripts)."""
+"""Waits until every given URL answers HTTP 200 (development tooling for the run scripts).
+
+Usage: python scripts/wait_ready.py [--timeout SECONDS] URL [URL ...]
+"""
 
 from __future__ import annotations
 
