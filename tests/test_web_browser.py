@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 RASA_URL = os.environ.get("SECURE_BASE_TEST_RASA_URL", "").strip()
-BUNDLE = PROJECT_ROOT / "web" / SOCKETIO_BUNDLE
+BUNDLE = PROJECT_ROOT / "website" / SOCKETIO_BUNDLE
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -305,7 +305,7 @@ async def test_traversal_attempts_are_404(site: str, raw_path: str) -> None:
 
 
 def test_widget_script_never_parses_html() -> None:
-    source = (PROJECT_ROOT / "web" / "static" / "chat.js").read_text(encoding="utf-8")
+    source = (PROJECT_ROOT / "website" / "static" / "chat.js").read_text(encoding="utf-8")
     code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
     code = re.sub(r"(?m)^\s*//.*$", "", code)
     for sink in (

@@ -1,4 +1,4 @@
-"""HTML pages of the website, rendered from ``web/templates`` and the practice profile.
+"""HTML pages of the website, rendered from ``website/templates`` and the practice profile.
 
 Templates use :class:`string.Template` placeholders (``$name``). Every value that comes
 from the profile or an article's front matter is HTML-escaped here with :func:`esc`;

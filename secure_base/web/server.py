@@ -4,9 +4,9 @@
 
 * ``/`` the home page, rendered from the practice profile on every request (so profile
   edits show without a restart), with the chat widget configured for the Rasa server;
-* ``/static/...`` the site's CSS, JavaScript and icon (``web/static``);
+* ``/static/...`` the site's CSS, JavaScript and icon (``website/static``);
 * ``/vendor/socket.io.min.js`` the socket.io browser client installed by
-  ``scripts/install_web.sh`` into ``web/node_modules``;
+  ``scripts/install_web.sh`` into ``website/node_modules``;
 * ``/articles/`` and ``/articles/<slug>`` the article catalog (``articles/*.md``);
 * ``/healthz`` a liveness check.
 
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RASA_URL = "http://localhost:5005"
 DEFAULT_HOST = "127.0.0.1"
-#: Where ``npm ci`` puts the socket.io browser bundle, relative to ``web/``.
+#: Where ``npm ci`` puts the socket.io browser bundle, relative to ``website/``.
 SOCKETIO_BUNDLE = Path("node_modules/socket.io-client/dist/socket.io.min.js")
 
 _HOST_RE = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
@@ -113,7 +113,7 @@ class WebConfig:
         host: Interface to bind (``0.0.0.0`` to serve other machines).
         profile_path: The practice profile.
         articles_dir: Folder of ``<slug>.md`` articles.
-        web_dir: The ``web/`` folder (templates, static assets, node_modules).
+        website_dir: The ``website/`` folder (templates, static assets, node_modules).
         socketio_bundle: The socket.io browser client file.
 
     """
@@ -123,13 +123,13 @@ class WebConfig:
     host: str = DEFAULT_HOST
     profile_path: Path = field(default_factory=lambda: load_settings().profile_path)
     articles_dir: Path = PROJECT_ROOT / "articles"
-    web_dir: Path = PROJECT_ROOT / "web"
+    website_dir: Path = PROJECT_ROOT / "website"
     socketio_bundle: Path | None = None
 
     @property
     def bundle_path(self) -> Path:
         """Return the socket.io client file that ``/vendor/socket.io.min.js`` serves."""
-        return self.socketio_bundle or self.web_dir / SOCKETIO_BUNDLE
+        return self.socketio_bundle or self.website_dir / SOCKETIO_BUNDLE
 
 
 def load_web_config(
@@ -331,7 +331,7 @@ def create_app(config: WebConfig) -> web.Application:
     app = web.Application(middlewares=[_errors], client_max_size=64 * 1024)
     app[CONFIG] = config
     app[ENDPOINT] = endpoint
-    app[PAGES] = Pages(config.web_dir / "templates")
+    app[PAGES] = Pages(config.website_dir / "templates")
     app[CSP] = content_security_policy(endpoint)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", _index)
@@ -342,7 +342,7 @@ def create_app(config: WebConfig) -> web.Application:
     app.router.add_get("/vendor/socket.io.min.js", _socketio_bundle)
     app.router.add_get("/vendor/socket.io.min.js.map", _socketio_bundle)
     app.router.add_static(
-        "/static/", config.web_dir / "static", show_index=False, follow_symlinks=False
+        "/static/", config.website_dir / "static", show_index=False, follow_symlinks=False
     )
     return app
 
