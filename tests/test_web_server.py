@@ -10,14 +10,27 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 import yaml
 
+from secure_base.catalog.loader import (
+    article_files,
+    import_directory,
+    is_valid_slug,
+    list_articles,
+    validate_directory,
+)
+from secure_base.catalog.models import SLUG_MAX
+from secure_base.db import session_scope
+from secure_base.profile import load_profile
 from secure_base.settings import PROJECT_ROOT
-from secure_base.web.articles import is_valid_slug, render_markdown
+from secure_base.web.articles import render_markdown
 from secure_base.web.server import (
     WebConfig,
     WebConfigError,
@@ -26,6 +39,7 @@ from secure_base.web.server import (
     start,
 )
 from tests.stack import free_port
+from tests.test_catalog import article_text
 
 RASA_URL = "http://rasa.test:5005"
 PRACTICE_NAME = "Willow & Rowan <Therapy>"
@@ -261,6 +275,7 @@ async def test_unknown_and_invalid_slugs_are_404(site: str) -> None:
         "/articles/STEADY-GROUND",
         "/articles/-x-",
         "/articles/" + "a" * 101,
+        "/articles/" + "a" * (SLUG_MAX + 1),
         "/articles/linked-out",
         "/no/such/page",
     ):
@@ -325,8 +340,75 @@ def test_widget_script_never_parses_html() -> None:
 def test_slug_pattern() -> None:
     assert is_valid_slug("how-long-does-therapy-take")
     assert is_valid_slug("a1")
-    for bad in ("", "-a", "a-", "a--b", "A", "a_b", "a.b", "a/b", "..", "a b", "é", "a" * 101):
+    assert is_valid_slug("a" * SLUG_MAX)
+    for bad in (
+        *("", "-a", "a-", "a--b", "A", "a_b", "a.b", "a/b", "..", "a b", "é", "a\n"),
+        "a" * (SLUG_MAX + 1),
+    ):
         assert not is_valid_slug(bad), bad
+
+
+@asynccontextmanager
+async def serving(profile: Path, articles: Path) -> AsyncIterator[str]:
+    """The real server for ``articles`` on a free port (in this process); yields its URL."""
+    config = WebConfig(port=0, rasa_url=RASA_URL, profile_path=profile, articles_dir=articles)
+    runner, port = await start(config)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_every_article_the_catalog_imports_is_served(engine, site_files) -> None:  # type: ignore[no-untyped-def]
+    # The assistant links to what the catalog imported: each link must open a page.
+    profile, _ = site_files
+    articles = PROJECT_ROOT / "articles"
+    with session_scope(engine) as session:
+        import_directory(session, articles)
+        imported = list_articles(session)
+    assert len(imported) == len(article_files(articles)) > 0
+    bot_base_url = str(load_profile(PROJECT_ROOT / "practice.yml").articles.base_url)
+    async with serving(profile, articles) as site:
+        for article in imported:
+            path = f"/articles/{article.slug}"
+            if article.url is None:
+                assert urlsplit(article.link_url(bot_base_url)).path == path
+            status, _, body = await _get(site + path)
+            assert status == 200, article.slug
+            assert f'<h1 id="article-title">{escape(article.title)}</h1>' in body
+        status, _, index = await _get(site + "/articles/")
+    assert status == 200
+    for article in imported:
+        assert f'href="/articles/{article.slug}"' in index
+
+
+async def test_an_article_the_catalog_rejects_is_not_served(site_files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The two rules the website once applied differently: slugs up to SLUG_MAX
+    # characters are articles; reading_minutes is required.
+    profile, _ = site_files
+    folder = tmp_path / "edge-cases"
+    folder.mkdir()
+    long_slug = "-".join(["calm"] * 23)
+    assert 100 < len(long_slug) <= SLUG_MAX
+    (folder / f"{long_slug}.md").write_text(
+        article_text(long_slug, title="A long slug", topics="[secure_base]"), encoding="utf-8"
+    )
+    no_minutes = ARTICLE_TWO.replace("second-look", "no-reading-time").replace(
+        "reading_minutes: 2\n", ""
+    )
+    (folder / "no-reading-time.md").write_text(no_minutes, encoding="utf-8")
+    report = validate_directory(folder)
+    assert [a.slug for a in report.articles] == [long_slug]
+    assert {p.path.name for p in report.problems} == {"no-reading-time.md"}
+    async with serving(profile, folder) as site:
+        status, _, body = await _get(f"{site}/articles/{long_slug}")
+        assert status == 200 and "A long slug" in body
+        status, _, body = await _get(f"{site}/articles/no-reading-time")
+        assert status == 500 and "Second Look" not in body
+        status, _, index = await _get(site + "/articles/")
+    assert status == 200
+    assert f'href="/articles/{long_slug}"' in index
+    assert "no-reading-time" not in index and "Second Look" not in index
 
 
 def test_markdown_rendering_keeps_text_and_drops_unsafe_targets() -> None:

@@ -15,7 +15,9 @@ then the Markdown body::
     Body in Markdown...
 
 Validation reports *every* problem, each with its file and line, so an author fixes a
-batch of files in one pass. Import validates all files first and does not touch the
+batch of files in one pass. This is the only parser of article files: the website
+(:mod:`secure_base.web.articles`) serves exactly the files it accepts, so every article
+the assistant links to has a page. Import validates all files first and does not touch the
 stored catalog unless every file is valid; then it upserts in the caller's transaction
 and is idempotent (unchanged files, compared by content hash, are not written).
 """
@@ -172,7 +174,7 @@ class ImportResult:
 
 
 class CatalogError(Exception):
-    """The articles are invalid; nothing was imported.
+    """Article files are invalid: an import changes nothing, the website shows no page.
 
     Attributes:
         problems: Every problem found.
@@ -348,7 +350,7 @@ def _check_slug(path, values, nodes, report) -> Optional[str]:  # type: ignore[n
     if not isinstance(value, str):
         report(line, f"slug must be text, not {_type_name(value)}")
         return None
-    if not SLUG_RE.match(value) or len(value) > SLUG_MAX:
+    if not is_valid_slug(value):
         report(
             line,
             f"slug '{value}' must be lowercase letters, digits and single hyphens "
@@ -362,6 +364,11 @@ def _check_slug(path, values, nodes, report) -> Optional[str]:  # type: ignore[n
         )
         return None
     return value
+
+
+def is_valid_slug(slug: str) -> bool:
+    """Whether ``slug`` is lowercase words joined by single hyphens, at most SLUG_MAX long."""
+    return len(slug) <= SLUG_MAX and SLUG_RE.fullmatch(slug) is not None
 
 
 def _check_text(values, nodes, name: str, limit: int, report) -> Optional[str]:  # type: ignore[no-untyped-def]
@@ -488,13 +495,15 @@ def url_problem(value: str) -> Optional[str]:
     return None
 
 
+def is_article_file_name(path: Path) -> bool:
+    """Whether ``path`` is named like an article (``*.md``, not README, hidden or draft)."""
+    name = path.name
+    return name.endswith(".md") and name.lower() not in IGNORED_NAMES and name[0] not in "._"
+
+
 def article_files(directory: Path) -> list[Path]:
     """The article files of a folder (``*.md`` except README), sorted by name."""
-    return sorted(
-        p
-        for p in directory.glob("*.md")
-        if p.is_file() and p.name.lower() not in IGNORED_NAMES and not p.name.startswith((".", "_"))
-    )
+    return sorted(p for p in directory.glob("*.md") if p.is_file() and is_article_file_name(p))
 
 
 def validate_directory(directory: Path) -> CatalogReport:

@@ -1,158 +1,42 @@
-"""The article catalog as the website shows it: ``articles/<slug>.md`` files.
+"""The article catalog as the website serves it: safe file look-ups and safe Markdown.
 
-Each file starts with YAML front matter (``slug``, ``title``, ``summary``, ``topics``,
-``published``, ``reading_minutes``) between ``---`` lines, followed by Markdown. Articles
-are Markdown, not HTML: raw HTML in the body is shown as text, and links may only use
-``http``, ``https``, ``mailto`` or relative URLs. Slugs are checked against a strict
-pattern before any path is built, so a request can never name a file outside the folder.
+Reading and validating an ``articles/<slug>.md`` file is the catalog's job
+(:func:`secure_base.catalog.loader.parse_article`): the website applies the very rules the
+catalog import applies, so every article the assistant can link to has a page, and a file
+the import rejects has none. What this module adds is what only a web server needs:
+
+* a requested slug is checked before any path is built, and the file must sit directly
+  in the articles folder, so a request can never name a file anywhere else;
+* the Markdown body is rendered with raw HTML shown as text, and links may only use
+  ``http``, ``https``, ``mailto`` or relative URLs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import markdown
-import yaml
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from secure_base.catalog.loader import (
+    ArticleSource,
+    CatalogError,
+    article_files,
+    is_article_file_name,
+    is_valid_slug,
+    parse_article,
+)
+
 logger = logging.getLogger(__name__)
 
-#: Lower-case words joined by single hyphens, at most 100 characters.
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_SLUG_LENGTH = 100
 _ALLOWED_SCHEMES = frozenset({"", "http", "https", "mailto"})
 _EXTERNAL = ("http", "https")
 _CONTROL_CHARS = re.compile(r"[\x00-\x20\x7f]")
-
-
-class ArticleError(ValueError):
-    """An article file exists but cannot be shown; the message says what to fix."""
-
-
-@dataclass(frozen=True)
-class Article:
-    """One article: its front matter and its Markdown body."""
-
-    slug: str
-    title: str
-    summary: str
-    topics: tuple[str, ...]
-    published: dt.date | None
-    reading_minutes: int | None
-    body: str
-
-    def published_text(self) -> str:
-        """Return the publication date for people, e.g. ``3 May 2024`` (empty when unknown)."""
-        if self.published is None:
-            return ""
-        return f"{self.published.day} {self.published:%B %Y}"
-
-
-def is_valid_slug(slug: str) -> bool:
-    """Tell whether ``slug`` is a well-formed article slug (and so safe to use in a path)."""
-    return len(slug) <= MAX_SLUG_LENGTH and SLUG_RE.fullmatch(slug) is not None
-
-
-def split_front_matter(text: str) -> tuple[dict, str]:
-    """Split a document into its YAML front matter (a mapping) and Markdown body.
-
-    Raises:
-        ArticleError: When the front matter is missing, unterminated or not a mapping.
-
-    """
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise ArticleError("the file must start with a '---' front matter line")
-    end = next((i for i, line in enumerate(lines) if i and line.strip() in ("---", "...")), 0)
-    if not end:
-        raise ArticleError("the front matter has no closing '---' line")
-    try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as exc:
-        raise ArticleError(f"the front matter is not valid YAML: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ArticleError("the front matter must be a mapping of fields")
-    return meta, "\n".join(lines[end + 1 :])
-
-
-def _text_field(meta: dict, name: str, *, required: bool) -> str:
-    value = meta.get(name)
-    if value is None:
-        if required:
-            raise ArticleError(f"front matter field {name!r} is missing")
-        return ""
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ArticleError(f"front matter field {name!r} must be text")
-    value = str(value).strip()
-    if required and not value:
-        raise ArticleError(f"front matter field {name!r} is empty")
-    return value
-
-
-def _date_field(meta: dict) -> dt.date | None:
-    value = meta.get("published")
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ArticleError("front matter field 'published' must be a date (YYYY-MM-DD)") from exc
-
-
-def _minutes_field(meta: dict) -> int | None:
-    value = meta.get("reading_minutes")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ArticleError("front matter field 'reading_minutes' must be a positive number")
-    return value
-
-
-def parse_article(path: Path) -> Article:
-    """Read one article file; its slug is the file name without ``.md``.
-
-    Raises:
-        ArticleError: When the file cannot be read or its front matter is invalid.
-
-    """
-    slug = path.stem
-    if not is_valid_slug(slug):
-        raise ArticleError(f"{path.name}: the file name is not a valid slug")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArticleError(f"{path.name}: cannot be read: {exc}") from exc
-    try:
-        meta, body = split_front_matter(text)
-        declared = _text_field(meta, "slug", required=False)
-        if declared and declared != slug:
-            raise ArticleError(f"front matter slug {declared!r} differs from the file name")
-        topics = meta.get("topics") or []
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise ArticleError("front matter field 'topics' must be a list of topic keys")
-        return Article(
-            slug=slug,
-            title=_text_field(meta, "title", required=True),
-            summary=_text_field(meta, "summary", required=False),
-            topics=tuple(topics),
-            published=_date_field(meta),
-            reading_minutes=_minutes_field(meta),
-            body=body,
-        )
-    except ArticleError as exc:
-        raise ArticleError(f"{path.name}: {exc}") from exc
 
 
 def article_path(articles_dir: Path, slug: str) -> Path | None:
@@ -165,40 +49,51 @@ def article_path(articles_dir: Path, slug: str) -> Path | None:
         return None
     base = articles_dir.resolve()
     path = base / f"{slug}.md"
+    if not is_article_file_name(path):
+        return None
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
         return None
     if resolved.parent != base or not resolved.is_file():
         return None
-    return resolved
+    return path
 
 
-def load_article(articles_dir: Path, slug: str) -> Article | None:
-    """Return the article ``slug``, or None when no such article exists.
+def load_article(articles_dir: Path, slug: str) -> ArticleSource | None:
+    """Return the article ``slug``, or None when no such article file exists.
 
     Raises:
-        ArticleError: When the article exists but its file is invalid.
+        CatalogError: When the file exists but the catalog rejects it.
 
     """
     path = article_path(articles_dir, slug)
-    return None if path is None else parse_article(path)
+    if path is None:
+        return None
+    article, problems = parse_article(path)
+    if article is None:
+        raise CatalogError(problems)
+    return article
 
 
-def list_articles(articles_dir: Path) -> list[Article]:
-    """List every valid article, newest first (then by title); invalid files are logged."""
+def list_articles(articles_dir: Path) -> list[ArticleSource]:
+    """List every article the catalog accepts, newest first (then by title).
+
+    Files the catalog rejects are left out, each with a warning in the log.
+    """
     if not articles_dir.is_dir():
         return []
-    found: list[Article] = []
-    for path in sorted(articles_dir.glob("*.md")):
-        if article_path(articles_dir, path.stem) is None:
-            continue
+    found: list[ArticleSource] = []
+    for path in article_files(articles_dir):
         try:
-            found.append(parse_article(path))
-        except ArticleError as exc:
+            article = load_article(articles_dir, path.stem)
+        except CatalogError as exc:
             logger.warning("Skipping article: %s", exc)
+            continue
+        if article is not None:
+            found.append(article)
     found.sort(key=lambda a: a.title.casefold())
-    found.sort(key=lambda a: a.published or dt.date.min, reverse=True)
+    found.sort(key=lambda a: a.published, reverse=True)
     return found
 
 

@@ -3,19 +3,21 @@
 Templates use :class:`string.Template` placeholders (``$name``). Every value that comes
 from the profile or an article's front matter is HTML-escaped here with :func:`esc`;
 only fragments built in this module (already escaped) and the article body rendered by
-:mod:`secure_base.web.articles` are inserted as HTML.
+:mod:`secure_base.web.articles` are inserted as HTML. Articles are the catalog's
+:class:`~secure_base.catalog.loader.ArticleSource`, so every field they show is present.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from pathlib import Path
 from string import Template
 
+from secure_base.catalog.loader import ArticleSource
 from secure_base.profile import PracticeProfile
-from secure_base.web.articles import Article
 
 _TEMPLATE_NAMES = ("layout", "index", "widget", "article", "articles_index", "error")
 
@@ -32,6 +34,11 @@ def _sentence(text: str) -> str:
 
 def _phone_href(phone: str) -> str:
     return re.sub(r"[^0-9+]", "", phone)
+
+
+def _date_text(day: date) -> str:
+    # For people: 3 May 2024.
+    return f"{day.day} {day:%B %Y}"
 
 
 def _topic_label(key: str) -> str:
@@ -98,7 +105,9 @@ class Pages:
         pad = " " * indent
         return "\n".join(f"{pad}<li>{esc(line)}</li>" for line in profile.crisis.current().lines)
 
-    def index(self, profile: PracticeProfile, chat: ChatEndpoint, latest: list[Article]) -> str:
+    def index(
+        self, profile: PracticeProfile, chat: ChatEndpoint, latest: list[ArticleSource]
+    ) -> str:
         """Render the home page with the chat widget."""
         p, c, fs, fees = profile.practice, profile.contact, profile.first_session, profile.fees
         if fs.free_consultation_minutes:
@@ -170,33 +179,22 @@ class Pages:
         )
 
     @staticmethod
-    def _article_list(articles: list[Article], *, heading_level: int) -> str:
+    def _article_list(articles: list[ArticleSource], *, heading_level: int) -> str:
         items = []
         for article in articles:
-            meta = " · ".join(
-                part
-                for part in (
-                    article.published_text(),
-                    f"{article.reading_minutes} min read" if article.reading_minutes else "",
-                )
-                if part
-            )
+            meta = f"{_date_text(article.published)} · {article.reading_minutes} min read"
             items.append(
                 '      <li class="article-list__item">'
                 f'<h{heading_level} class="article-list__title">'
                 f'<a href="/articles/{esc(article.slug)}">{esc(article.title)}</a>'
                 f"</h{heading_level}>"
-                + (
-                    f'<p class="article-list__summary">{esc(article.summary)}</p>'
-                    if article.summary
-                    else ""
-                )
-                + (f'<p class="article-list__meta">{esc(meta)}</p>' if meta else "")
-                + "</li>"
+                f'<p class="article-list__summary">{esc(article.summary)}</p>'
+                f'<p class="article-list__meta">{esc(meta)}</p>'
+                "</li>"
             )
         return '    <ul class="article-list">\n' + "\n".join(items) + "\n    </ul>"
 
-    def _teaser(self, latest: list[Article]) -> str:
+    def _teaser(self, latest: list[ArticleSource]) -> str:
         if not latest:
             return ""
         return (
@@ -208,7 +206,7 @@ class Pages:
             "  </div>\n</section>\n"
         )
 
-    def articles_index(self, profile: PracticeProfile | None, articles: list[Article]) -> str:
+    def articles_index(self, profile: PracticeProfile | None, articles: list[ArticleSource]) -> str:
         """Render the list of all articles."""
         if articles:
             listing = self._article_list(articles, heading_level=2)
@@ -225,23 +223,16 @@ class Pages:
             articles_current=True,
         )
 
-    def article(self, profile: PracticeProfile | None, article: Article, body_html: str) -> str:
+    def article(
+        self, profile: PracticeProfile | None, article: ArticleSource, body_html: str
+    ) -> str:
         """Render one article; ``body_html`` is the safely rendered Markdown body."""
-        meta = " · ".join(
-            part
-            for part in (
-                f"Published {article.published_text()}" if article.published else "",
-                f"{article.reading_minutes} min read" if article.reading_minutes else "",
-            )
-            if part
+        meta = f"Published {_date_text(article.published)} · {article.reading_minutes} min read"
+        topics = (
+            '<ul class="tags" aria-label="Topics">'
+            + "".join(f"<li>{esc(_topic_label(t))}</li>" for t in article.topics)
+            + "</ul>"
         )
-        topics = ""
-        if article.topics:
-            topics = (
-                '<ul class="tags" aria-label="Topics">'
-                + "".join(f"<li>{esc(_topic_label(t))}</li>" for t in article.topics)
-                + "</ul>"
-            )
         main = self._templates["article"].substitute(
             title=esc(article.title),
             summary=esc(article.summary),
@@ -254,7 +245,7 @@ class Pages:
         return self._layout(
             profile,
             title=f"{article.title} · {name}" if name else article.title,
-            description=article.summary or article.title,
+            description=article.summary,
             main=main,
             body_class="page-article",
             articles_current=True,

@@ -29,9 +29,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from secure_base.catalog.loader import CatalogError
 from secure_base.profile import PracticeProfile, ProfileError, load_profile
 from secure_base.settings import PROJECT_ROOT, load_settings
-from secure_base.web.articles import ArticleError, list_articles, load_article, render_markdown
+from secure_base.web.articles import list_articles, load_article, render_markdown
 from secure_base.web.pages import ChatEndpoint, Pages
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ async def _article(request: web.Request) -> web.Response:
     def render() -> str | None:
         try:
             article = load_article(config.articles_dir, slug)
-        except ArticleError:
+        except CatalogError:
             logger.exception("Article %s cannot be shown", slug)
             raise
         if article is None:
