@@ -1,6 +1,15 @@
-"""The fixed taxonomy of topic keys (retrieval intents ``faq/<key>``)."""
+"""The fixed taxonomy of topic keys (retrieval intents ``faq/<key>``) and their keywords.
+
+The keyword phrases per content topic live in ``topic_keywords.yml`` beside this module
+(a data table, read once at import) as :data:`TOPIC_KEYWORDS`; the article search
+(:mod:`secure_base.catalog.search`) matches free text against them.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 ATTACHMENT_KEYS = (
     "what_is_attachment",
@@ -60,3 +69,25 @@ COMPARE_PAIRS = (
     ("earned_secure_attachment", "secure_attachment"),
     ("attunement", "co_regulation"),
 )
+
+KEYWORDS_FILE = Path(__file__).with_name("topic_keywords.yml")
+
+
+def load_topic_keywords(path: Path = KEYWORDS_FILE) -> dict[str, tuple[str, ...]]:
+    """Read the keyword phrases per content topic, in file order.
+
+    Raises:
+        ValueError: When a topic's value is not a list of (quoted) phrases.
+
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    keywords: dict[str, tuple[str, ...]] = {}
+    for key, phrases in data.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise ValueError(f"{path.name}: {key!r} must be a list of quoted phrases")
+        keywords[key] = tuple(phrases)
+    return keywords
+
+
+#: Keyword phrases per content topic; the first of each is the topic's canonical phrase.
+TOPIC_KEYWORDS = load_topic_keywords()

@@ -21,13 +21,12 @@ from secure_base.catalog.loader import (
 )
 from secure_base.catalog.models import Article, ArticleTopic, Topic, seed_topics, topic_label
 from secure_base.catalog.search import (
-    TOPIC_KEYWORDS,
     query_terms,
     recommend,
     topics_for_query,
 )
 from secure_base.db import session_scope
-from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
+from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS, TOPIC_KEYWORDS
 
 BASE = "https://practice.example/articles/"
 

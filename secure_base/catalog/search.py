@@ -3,9 +3,10 @@
 The database does the text relevance itself: an FTS5 table ranked with ``bm25()`` on
 SQLite, a weighted ``tsvector`` column ranked with ``ts_rank_cd`` on PostgreSQL. On top
 of that, :func:`recommend` adds the topic tags (an article's main topic counts more than
-its third one) and maps free text to topic keys with lemma keyword lists
-(:func:`topics_for_query`), so "anything I can read about saying no?" finds the articles
-tagged ``boundaries_without_guilt`` even when the NLU extracted no entity.
+its third one) and maps free text to topic keys by matching lemmas against the topics'
+keyword phrases (:func:`topics_for_query`, over :data:`secure_base.topics.TOPIC_KEYWORDS`),
+so "anything I can read about saying no?" finds the articles tagged
+``boundaries_without_guilt`` even when the NLU extracted no entity.
 
 User text never reaches SQL as SQL: it is lemmatized with spaCy, reduced to letters and
 digits, quoted as FTS5 strings, and passed as bound parameters only.
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from secure_base.catalog.models import Article, ArticleTopic, article_url
-from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
+from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS, TOPIC_KEYWORDS
 
 logger = logging.getLogger(__name__)
 
@@ -53,192 +54,6 @@ REQUEST_WORDS = frozenset(
     lot bit kind sort little page website site book
     """.split()
 )
-
-# Keyword phrases per content topic, written in plain English; they are lemmatized with
-# the same pipeline as the query, and a query token matches a keyword token when its
-# lowercase form or its lemma equals the keyword token's. The first phrase of each list
-# is the topic's canonical search phrase (used for full-text relevance when only a topic
-# is known). Each phrase belongs to one topic only (tests check this); longer matches win
-# over shorter ones they overlap ("earned secure" beats "secure").
-# fmt: off
-TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "what_is_attachment": (
-        "attachment theory", "attachment", "attachment style", "attachment styles",
-        "what is attachment", "bowlby", "ainsworth", "attachment basics", "attachment bond",
-        "attachment figure", "attached",
-    ),
-    "secure_attachment": (
-        "secure attachment", "secure", "securely attached", "securely", "feel secure",
-        "healthy attachment", "secure relationship", "secure partner",
-    ),
-    "insecure_attachment": (
-        "insecure attachment", "insecure", "insecurely attached", "insecurity", "insecurely",
-        "attachment insecurity",
-    ),
-    "anxious_attachment": (
-        "anxious attachment", "anxious", "anxiously attached", "anxiously", "preoccupied",
-        "clingy", "fear of abandonment", "abandonment", "abandoned", "reassurance", "text back",
-        "texts back", "overthinking", "jealous", "jealousy", "anxiety in relationships",
-        "afraid of being left", "scared they will leave",
-    ),
-    "avoidant_attachment": (
-        "avoidant attachment", "avoidant", "avoidance", "dismissive", "dismissing", "pull away",
-        "pulling away", "pulls away", "shut down emotionally", "emotionally distant",
-        "emotionally unavailable", "need space", "keep distance", "arm's length",
-        "fear of commitment", "hate needing anyone", "too independent", "withdraw",
-        "withdrawing",
-    ),
-    "disorganized_attachment": (
-        "disorganized attachment", "disorganized", "disorganised", "fearful avoidant",
-        "fearful-avoidant", "push pull", "push and pull", "hot and cold", "chaotic",
-        "want closeness but", "closeness terrifies", "closeness scares",
-        "frightened of the people", "source of fear", "fear and longing",
-    ),
-    "adult_relationship_patterns": (
-        "relationship patterns", "relationship pattern", "patterns in relationships",
-        "adult relationships", "adult relationship", "romantic relationships", "dating",
-        "same kind of partner", "same kind of relationship", "same type of partner",
-        "keep repeating", "repeating patterns", "love life", "marriage", "pursue withdraw",
-        "relationships",
-    ),
-    "feeling_too_much": (
-        "too much", "feel too much", "feeling too much", "too sensitive", "oversensitive",
-        "overly sensitive", "sensitive", "big feelings", "intense feelings", "intense emotions",
-        "dramatic", "overreact", "overreacting", "needy",
-    ),
-    "emotional_regulation": (
-        "emotional regulation", "emotion regulation", "regulate emotions",
-        "regulate my emotions", "regulating emotions", "manage emotions", "managing emotions",
-        "manage my feelings", "overwhelming emotions", "overwhelming feelings", "overwhelmed",
-        "calm down", "self soothe", "self-soothing", "soothe myself", "cope with feelings",
-        "coping", "regulation", "regulate",
-    ),
-    "not_broken": (
-        "not broken", "broken", "something wrong with me", "wrong with me", "damaged",
-        "defective", "beyond repair", "unfixable", "messed up", "hopeless case",
-        "can't be fixed", "fundamentally flawed",
-    ),
-    "can_attachment_change": (
-        "can attachment change", "attachment change", "change my attachment",
-        "change attachment style", "change your attachment", "attachment style change",
-        "can it change", "change over time", "stuck forever", "stuck like this", "permanent",
-        "set in stone", "fixed for life", "neuroplasticity",
-    ),
-    "internal_working_model": (
-        "internal working model", "internal working models", "working model", "working models",
-        "inner model", "core beliefs", "beliefs about myself", "belief about myself",
-        "beliefs about others", "expectations of others", "expect from others", "blueprint",
-        "template for relationships", "mental model", "inner story", "stories we tell",
-        "schema",
-    ),
-    "how_therapy_helps": (
-        "how therapy helps", "therapy help", "therapy helps", "does therapy work",
-        "therapy works", "therapy work", "point of therapy", "why therapy",
-        "benefits of therapy", "benefit of therapy", "therapy worth it", "is therapy worth",
-        "why go to therapy", "how does therapy",
-    ),
-    "therapeutic_relationship": (
-        "therapeutic relationship", "therapeutic alliance", "relationship with my therapist",
-        "relationship with a therapist", "relationship with the therapist",
-        "relationship with your therapist", "client and therapist",
-        "client and their therapist", "bond with my therapist", "bond with a therapist",
-        "connection with my therapist", "trust my therapist", "alliance",
-    ),
-    "consistency": (
-        "consistency", "consistent", "same time every week", "same time each week",
-        "every week", "weekly sessions", "regular sessions", "reliability", "reliable",
-        "predictable", "predictability", "showing up", "routine",
-    ),
-    "attunement": (
-        "attunement", "attuned", "attune", "feel understood", "feeling understood",
-        "truly understood", "feel seen", "feeling seen", "being seen", "mirroring",
-        "misattunement", "rupture and repair", "rupture", "empathy", "empathic",
-    ),
-    "therapy_boundaries": (
-        "therapy boundaries", "boundaries in therapy", "therapist boundaries",
-        "therapeutic boundaries", "boundaries of therapy", "boundaries therapists keep",
-        "therapist's boundaries", "boundaries with clients", "professional boundaries",
-        "text my therapist", "contact between sessions", "friends with my therapist",
-        "therapist be my friend", "therapist is not my friend", "frame of therapy",
-        "my therapist's limits",
-    ),
-    "co_regulation": (
-        "co-regulation", "coregulation", "co regulation", "co-regulate", "coregulate",
-        "co-regulating", "regulate together", "calm each other", "calm person", "calmed by",
-        "calm you down", "calms me down", "soothed by", "borrow calm", "borrowed calm",
-    ),
-    "secure_base": (
-        "secure base", "safe haven", "safe base", "home base", "launch pad", "base to explore",
-        "explore from", "safe place to return",
-    ),
-    "what_therapy_looks_like": (
-        "what therapy looks like", "what happens in therapy", "what happens in a session",
-        "happens in a therapy session", "what do you do in therapy", "therapy session like",
-        "what to expect", "expect in therapy", "expect from therapy", "typical session",
-        "never been to therapy", "first time in therapy", "talk about in therapy",
-        "therapy session", "therapy sessions", "session like",
-    ),
-    "grief_in_therapy": (
-        "grief", "grieve", "grieving", "loss", "mourning", "mourn", "bereavement",
-        "what i never had", "didn't get", "did not get", "never got", "sadness",
-    ),
-    "letting_someone_in": (
-        "letting someone in", "let someone in", "letting people in", "let people in",
-        "let anyone in", "open up", "opening up", "vulnerability", "vulnerable", "trust people",
-        "trusting people", "trust others", "trusting others", "hard to trust",
-        "let my guard down", "walls up", "intimacy", "let them in",
-    ),
-    "naming_feelings": (
-        "naming feelings", "name feelings", "name my feelings", "name emotions",
-        "naming emotions", "name my emotions", "feelings into words", "words for feelings",
-        "words for what you feel", "identify emotions", "identify my feelings", "alexithymia",
-        "know what i'm feeling", "know what i feel", "what i'm feeling", "emotional vocabulary",
-        "label emotions", "labelling feelings", "labeling feelings",
-    ),
-    "nervous_system_safety": (
-        "nervous system", "fight or flight", "fight-or-flight", "freeze response", "polyvagal",
-        "vagus", "vagal", "feel safe", "feeling safe", "feeling of safety", "safe in my body",
-        "safety in the body", "body never relaxes", "hypervigilance", "hypervigilant",
-        "on edge", "window of tolerance", "stress response", "safety", "my body",
-    ),
-    "how_long_therapy_takes": (
-        "how long therapy takes", "how long does therapy", "how long will therapy", "how long",
-        "how many sessions", "how many months", "how many years", "months or years",
-        "length of therapy", "duration", "long-term therapy", "long term therapy",
-        "short-term therapy", "short term therapy", "therapy lasts", "therapy last",
-        "when will i be done", "take long",
-    ),
-    "earned_secure_attachment": (
-        "earned secure attachment", "earned security", "earned secure", "earned-secure",
-        "earn security", "become secure", "becoming secure", "become more secure",
-        "becoming more secure", "secure as an adult", "heal attachment", "healing attachment",
-        "heal my attachment", "rough start",
-    ),
-    "trusting_your_needs": (
-        "trusting your needs", "trust my needs", "trust your needs", "my needs", "your needs",
-        "needs", "what i need", "what you need", "having needs", "asking for help",
-        "ask for what i need", "ask for help", "needs are too much", "needs are valid",
-        "being a burden", "burden",
-    ),
-    "boundaries_without_guilt": (
-        "boundaries", "boundary", "setting boundaries", "set boundaries", "say no", "saying no",
-        "guilt", "guilty", "people pleasing", "people-pleasing", "people pleaser",
-        "please people", "assertive", "assertiveness", "set limits", "setting limits",
-        "limits with people",
-    ),
-    "self_worth": (
-        "self-worth", "self worth", "self esteem", "self-esteem", "worth", "worthless",
-        "not good enough", "good enough", "worthy", "unworthy", "unlovable", "deserve love",
-        "self-compassion", "self compassion", "self criticism", "self-criticism",
-        "inner critic", "hate myself",
-    ),
-    "imperfect_childhood": (
-        "imperfect childhood", "childhood", "parents", "parent", "my mother", "my father",
-        "my mom", "my dad", "mum", "upbringing", "growing up", "grew up", "family of origin",
-        "blame my parents", "did their best", "as a kid", "as a child",
-    ),
-}
-# fmt: on
 
 
 @dataclass(frozen=True)
