@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rasa conversation tests (tests/conversations/*.yml) against the latest model: each
-# user message goes through the real NLU pipeline and every predicted action must match.
+# Rasa conversation tests (every *.yml below tests/conversations: Rasa walks sub-folders
+# such as intake/ too) against the latest model: each user message goes through the real
+# NLU pipeline and every predicted action must match.
 # (Custom actions are predicted, not executed: their effects are written as slot_was_set.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
