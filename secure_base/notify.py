@@ -191,6 +191,7 @@ def send_notification(
 
 
 def _send_everywhere(notification: Notification, settings: Optional[Settings]) -> NotifyResult:
+    """Try every configured transport; each one's failure is caught and named."""
     result = NotifyResult()
     try:
         settings = settings or load_settings()
