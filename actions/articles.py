@@ -29,10 +29,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from actions.common import FAQ_INTENT, latest_faq_key, run_db
+from secure_base.logsafe import describe_error
 from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
 logger = logging.getLogger(__name__)
@@ -157,21 +157,6 @@ def plan_and_recommend(session: Session, request: RequestInput) -> Outcome:
         elif found and found[0].topics:
             topic = found[0].topics[0]
     return Outcome(status, found, topic)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A log-safe description of a database error: class names and SQLSTATE only.
-
-    SQLAlchemy's messages include the statement and its parameters, which hold search
-    terms derived from what the person wrote; those must never reach the logs.
-    """
-    parts = [type(exc).__name__]
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        parts.append(type(exc.orig).__name__)
-        code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlite_errorname", None)
-        if code:
-            parts.append(str(code))
-    return "/".join(parts)
 
 
 class ActionRecommendArticles(Action):

@@ -9,14 +9,17 @@ can be resumed.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
 
-CRISIS_FLAG_SLOT = "crisis_flag"
-REQUESTED_SLOT = "requested_slot"
+from secure_base.crisis import CRISIS_FLAG_SLOT
+from secure_base.intake import CONSENT_SLOT, SUBMISSION_ID_SLOT
+
 WELCOME_BACK_RESPONSE = "utter_intake_welcome_back"
 
 
@@ -41,7 +44,7 @@ def carried_over_slots(tracker: Tracker) -> List[EventType]:
 
 def has_unfinished_intake(tracker: Tracker) -> bool:
     """Whether the person consented to an intake that was never submitted."""
-    return bool(tracker.get_slot("intake_consent")) and not tracker.get_slot("intake_submission_id")
+    return bool(tracker.get_slot(CONSENT_SLOT)) and not tracker.get_slot(SUBMISSION_ID_SLOT)
 
 
 class ActionSessionStart(Action):
@@ -52,11 +55,8 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         """Return ``SessionStarted``, the carried-over slots and ``action_listen``."""
         # The session must begin with SessionStarted; carried-over slots come after it.
         events: List[EventType] = [SessionStarted()]

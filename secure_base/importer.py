@@ -28,11 +28,11 @@ from rasa.shared.importers.importer import ResponsesSyncImporter
 from rasa.shared.importers.rasa import RasaFileImporter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from secure_base.crisis import CRISIS_FLAG_SLOT
 from secure_base.profile import PracticeProfile, load_profile
 from secure_base.settings import PROJECT_ROOT
 
 TEMPLATE_DIR = PROJECT_ROOT / "data" / "responses"
-CRISIS_FLAG_SLOT = "crisis_flag"
 # Responses that already carry the crisis numbers, or would be noise with them.
 NO_REMINDER_PREFIXES = ("utter_crisis",)
 

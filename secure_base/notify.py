@@ -3,7 +3,8 @@
 Crisis events and intake submissions tell the practice that something needs a person's
 attention. Every configured transport is tried; :func:`send_notification` never raises,
 because a notification problem must not break the conversation that caused it. The
-result says which transports delivered and why the others failed.
+result says which transports delivered and why the others failed; :func:`mark_notified`
+keeps that outcome on the stored row the notification was about.
 
 Privacy rule: a notification carries only safe fields (kind, time, channel,
 conversation ID and an ID staff can look up). It must never contain what the person
@@ -20,13 +21,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import requests
 
+from secure_base.logsafe import describe_error
 from secure_base.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 logger = logging.getLogger(__name__)
+Notified = TypeVar("Notified")
 
 SMTP_TIMEOUT_SECONDS = 10
 WEBHOOK_TIMEOUT_SECONDS = 5
@@ -86,29 +92,9 @@ class NotifyResult:
         return "; ".join(f"{name}: {message}" for name, message in self.failed.items())
 
 
-def _describe_error(exc: BaseException) -> str:
-    """Describe a transport error briefly, without leaking content or secrets.
-
-    Exception messages of HTTP clients include the webhook URL (often a secret token)
-    and SMTP servers may echo parts of a message, so only types and codes are kept.
-    """
-    name = type(exc).__name__
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{name} (SMTP {exc.smtp_code})"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _msg in exc.recipients.values()})
-        return f"{name} (SMTP {', '.join(str(c) for c in codes)})"
-    if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        return f"{name} (HTTP {exc.response.status_code})"
-    if isinstance(exc, requests.RequestException):
-        # Name the underlying cause (ConnectionRefusedError, timeout, ...), not the URL.
-        cause = exc.__context__
-        while cause is not None and cause.__context__ is not None:
-            cause = cause.__context__
-        return f"{name} ({type(cause).__name__})" if cause is not None else name
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{name} ({exc.strerror})"
-    return name
+def notification_time(when: datetime) -> str:
+    """Format a time for a notification's subject and body, in UTC."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _recipients(raw: str) -> list[str]:
@@ -198,12 +184,20 @@ def send_notification(
         Which transports succeeded and which failed (with a content-free reason).
 
     """
+    try:
+        return _send_everywhere(notification, settings)
+    except Exception as exc:  # noqa: BLE001 - a notifier must never take its caller down
+        return NotifyResult(failed={"notifier": describe_error(exc)})
+
+
+def _send_everywhere(notification: Notification, settings: Optional[Settings]) -> NotifyResult:
+    """Try every configured transport; each one's failure is caught and named."""
     result = NotifyResult()
     try:
         settings = settings or load_settings()
         transports = configured_transports(settings)
-    except Exception as exc:  # noqa: BLE001 - a notifier must never take its caller down
-        reason = _describe_error(exc)
+    except Exception as exc:  # noqa: BLE001 - see send_notification
+        reason = describe_error(exc)
         logger.error("Notification %r not sent: settings unusable (%s)", notification.kind, reason)
         result.failed["settings"] = reason
         return result
@@ -219,8 +213,8 @@ def send_notification(
     for name in transports:
         try:
             _SENDERS[name](notification, settings)
-        except Exception as exc:  # noqa: BLE001 - see above
-            reason = _describe_error(exc)
+        except Exception as exc:  # noqa: BLE001 - see send_notification
+            reason = describe_error(exc)
             result.failed[name] = reason
             # Kind and reason only: never the subject, body or data.
             logger.error("Notification %r via %s failed: %s", notification.kind, name, reason)
@@ -228,3 +222,32 @@ def send_notification(
             result.succeeded.append(name)
             logger.info("Notification %r sent via %s", notification.kind, name)
     return result
+
+
+def mark_notified(
+    model: type[Notified], session: Session, row_id: int, ok: bool, error: Optional[str] = None
+) -> Optional[Notified]:
+    """Record on a stored row whether staff were notified about it.
+
+    Crisis events and intake submissions both keep the outcome in ``notified`` and
+    ``notify_error`` columns; the stores bind ``model`` (``partial``) so their callers pass
+    only the row's ID.
+
+    Args:
+        model: The mapped class of the row (it has ``notified`` and ``notify_error``).
+        session: Open session; the caller commits.
+        row_id: Primary key of the row.
+        ok: Whether at least one notification was delivered.
+        error: Content-free description of what failed, if anything.
+
+    Returns:
+        The updated row, or ``None`` if there is no row with that ID.
+
+    """
+    row = session.get(model, row_id)
+    if row is None:
+        return None
+    row.notified = bool(ok)
+    row.notify_error = error
+    session.flush()
+    return row

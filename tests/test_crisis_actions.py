@@ -256,3 +256,47 @@ def test_store_functions(engine, monkeypatch, tmp_path) -> None:
         assert (oldest.notified, oldest.notify_error) == (True, None)
         assert [e.id for e in list_crisis_events(session, limit=1)] == [second.id]
         assert "message" not in repr(newest)
+
+
+async def test_raise_crisis_alert_without_a_message(notify_env) -> None:
+    """The one alert path, as the intake's acute answer uses it: no text to keep."""
+    from secure_base.crisis.alerts import raise_crisis_alert
+
+    smtp, hook = notify_env
+    alert = raise_crisis_alert(
+        SENDER,
+        trigger_message=None,
+        channel="rest",
+        detection_layer="intake_asq",
+        rule="asq_5_acute",
+    )
+
+    assert alert.event_id is not None and alert.result.ok and not alert.result.failed
+    (event,) = stored_events()
+    assert event.id == alert.event_id and event.trigger_message is None
+    assert (event.detection_layer, event.rule) == ("intake_asq", "asq_5_acute")
+    assert event.notified is True and event.notify_error is None
+    (mail,) = smtp.wait_for(1)
+    assert f"Crisis event ID: {event.id}" in mail.text
+    assert hook.requests[0].json()["data"]["stored"] is True
+
+
+def test_one_mark_notified_for_events_and_submissions() -> None:
+    from secure_base import notify
+    from secure_base.crisis.store import mark_notified as mark_event_notified
+    from secure_base.intake.store import mark_notified as mark_submission_notified
+
+    assert mark_event_notified.func is mark_submission_notified.func is notify.mark_notified
+
+
+def test_crisis_names_match_the_domain() -> None:
+    import yaml
+
+    from secure_base.crisis import CRISIS_FLAG_SLOT, CRISIS_INTENT, CRISIS_RECORD_ACTION
+    from secure_base.policies.crisis_policy import CRISIS_SEQUENCE
+    from secure_base.settings import PROJECT_ROOT
+
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert CRISIS_FLAG_SLOT in domain["slots"] and CRISIS_INTENT in domain["intents"]
+    assert CRISIS_RECORD_ACTION in domain["actions"]
+    assert ActionCrisisRecord().name() == CRISIS_SEQUENCE[1] == CRISIS_RECORD_ACTION

@@ -18,8 +18,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import intake as intake_actions
-from actions.intake import ValidateIntakeForm, consent_version
+from actions.intake import validation as intake_actions
+from actions.intake.state import consent_version
+from actions.intake.validation import ValidateIntakeForm
 from secure_base.importer import render_profile_responses
 from secure_base.intake import FORM_SLOTS, SCREENING_SLOTS
 from secure_base.profile import load_profile

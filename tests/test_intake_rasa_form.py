@@ -33,7 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
-from actions import intake as intake_actions
+from actions.intake import validation as intake_actions
 from secure_base import crypto, db
 from secure_base.crisis.store import list_crisis_events
 from secure_base.db import get_engine, session_scope

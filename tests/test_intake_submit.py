@@ -13,7 +13,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select, text
 
-from actions.intake import ActionIntakeDiscard, ActionSubmitIntake
+from actions.intake.submission import ActionIntakeDiscard, ActionSubmitIntake
 from secure_base import crypto, db
 from secure_base.db import get_engine, make_engine, session_scope
 from secure_base.intake import FORM_SLOTS, INTAKE_SLOTS

@@ -198,3 +198,21 @@ def test_settings_from_environment_and_broken_settings_never_raise(
     monkeypatch.setenv("SECURE_BASE_SMTP_PORT", "not-a-port")
     result = send_notification(sample())
     assert not result.ok and result.failed == {"settings": "ValueError"}
+
+
+def test_describe_error_keeps_database_errors_content_free() -> None:
+    """One helper names every error for the logs: types and codes, never the statement."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from secure_base.logsafe import describe_error
+
+    engine = create_engine("sqlite://", future=True)
+    with engine.connect() as conn, pytest.raises(OperationalError) as caught:
+        conn.execute(text("SELECT :secret FROM no_such_table"), {"secret": "my secret words"})
+    described = describe_error(caught.value)
+    assert described == "OperationalError/OperationalError/SQLITE_ERROR"
+    assert describe_error(ValueError("my secret words")) == "ValueError"
+    assert describe_error(FileNotFoundError(2, "No such file or directory", "/secret")) == (
+        "FileNotFoundError (No such file or directory)"
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from secure_base import notify
+from secure_base.crisis import CLASSIFIER_LAYER
 from secure_base.crisis.models import CrisisEvent, utcnow
 
 # Column sizes, so an unexpectedly long channel or rule name cannot fail the insert.
@@ -26,7 +29,7 @@ def record_crisis_event(
     conversation_id: str,
     trigger_message: Optional[str],
     channel: Optional[str] = None,
-    detection_layer: str = "classifier",
+    detection_layer: str = CLASSIFIER_LAYER,
     rule: Optional[str] = None,
     occurred_at: Optional[datetime] = None,
 ) -> CrisisEvent:
@@ -47,7 +50,7 @@ def record_crisis_event(
         channel=_clip(channel, _CHANNEL_MAX),
         conversation_id=_clip(conversation_id, _CONVERSATION_MAX),
         trigger_message=trigger_message,
-        detection_layer=_clip(detection_layer, _LAYER_MAX) or "classifier",
+        detection_layer=_clip(detection_layer, _LAYER_MAX) or CLASSIFIER_LAYER,
         rule=_clip(rule, _RULE_MAX),
         notified=False,
         notify_error=None,
@@ -57,28 +60,9 @@ def record_crisis_event(
     return event
 
 
-def mark_notified(
-    session: Session, event_id: int, ok: bool, error: Optional[str] = None
-) -> Optional[CrisisEvent]:
-    """Record the outcome of notifying staff about an event.
-
-    Args:
-        session: Open session; the caller commits.
-        event_id: ID of the event.
-        ok: Whether at least one notification was delivered.
-        error: Content-free description of what failed, if anything.
-
-    Returns:
-        The updated event, or ``None`` if there is no event with that ID.
-
-    """
-    event = session.get(CrisisEvent, event_id)
-    if event is None:
-        return None
-    event.notified = bool(ok)
-    event.notify_error = error
-    session.flush()
-    return event
+# Records whether staff were notified of an event: ``mark_notified(session, event_id, ok,
+# error)`` returns the updated event, or ``None`` when there is no such event.
+mark_notified = partial(notify.mark_notified, CrisisEvent)
 
 
 def list_crisis_events(session: Session, limit: int = 50) -> list[CrisisEvent]:

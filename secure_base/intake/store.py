@@ -13,12 +13,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from secure_base import notify
 from secure_base.crisis.models import utcnow
 from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS
 from secure_base.intake.models import STATUS_NEW, STATUSES, IntakeSubmission
@@ -197,17 +199,9 @@ def submit_intake(session: Session, record: IntakeRecord) -> tuple[IntakeSubmiss
     return submission, True
 
 
-def mark_notified(
-    session: Session, submission_id: int, ok: bool, error: Optional[str] = None
-) -> Optional[IntakeSubmission]:
-    """Record the outcome of notifying staff about a submission."""
-    submission = session.get(IntakeSubmission, submission_id)
-    if submission is None:
-        return None
-    submission.notified = bool(ok)
-    submission.notify_error = error
-    session.flush()
-    return submission
+# Records whether staff were notified of a submission: ``mark_notified(session,
+# submission_id, ok, error)`` returns the updated submission, or ``None``.
+mark_notified = partial(notify.mark_notified, IntakeSubmission)
 
 
 def get_submission(session: Session, submission_id: int) -> Optional[IntakeSubmission]:

@@ -23,9 +23,10 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-CRISIS_INTENT = "crisis"
+from secure_base.crisis import CRISIS_INTENT, CRISIS_RECORD_ACTION, CRISIS_RESPONSE
+
 # The fixed sequence that answers a crisis message.
-CRISIS_SEQUENCE = ("utter_crisis", "action_crisis_record", ACTION_LISTEN_NAME)
+CRISIS_SEQUENCE = (CRISIS_RESPONSE, CRISIS_RECORD_ACTION, ACTION_LISTEN_NAME)
 # Actions the processor runs on its own after a user message; they are not part of
 # the sequence above.
 _IGNORED_ACTIONS = {"action_extract_slots"}

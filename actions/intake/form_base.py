@@ -1,0 +1,229 @@
+"""Behaviour every intake question shares, and the checks its answers go through.
+
+:class:`IntakeFormBase` is abstract (rasa-sdk registers only concrete actions); the
+form's validation action (:mod:`actions.intake.validation`) builds on it. Each
+``check_*`` method validates one kind of answer in one :class:`Turn` and returns the
+slot's new value: ``None`` asks the question again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.common import FAQ_INTENT, faq_key_of
+from secure_base.intake import scoring
+from secure_base.intake.validators import (
+    Choice,
+    InvalidAnswer,
+    looks_like_question,
+    match_choice,
+    parse_yes_no,
+    validate_free_text,
+)
+from secure_base.profile import PracticeProfile, load_profile
+
+# A question asked mid-form is answered when the NLU is at least this sure it is one.
+FAQ_CONFIDENCE = 0.6
+
+SlotValues = Dict[str, Any]
+# A ``validate_<slot>`` method: (self, value, dispatcher, tracker, domain) -> slot values.
+SlotValidator = Callable[[Any, Any, CollectingDispatcher, Tracker, DomainDict], SlotValues]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One validation call: where replies go, the conversation so far, and the domain."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    domain: DomainDict
+
+    def is_fresh(self, slot: str) -> bool:
+        """Whether ``slot`` holds the answer to the question just asked."""
+        return self.tracker.get_slot(REQUESTED_SLOT) == slot
+
+    def say(self, response: str, **kwargs: Any) -> None:
+        """Send a response (``utter_...``) to the person, filled with ``kwargs``."""
+        self.dispatcher.utter_message(response=response, **kwargs)
+
+
+class IntakeFormBase(FormValidationAction, ABC):
+    """Shared behaviour of intake form validation.
+
+    * A *fresh* answer is the text the person just typed for the question being asked
+      (``requested_slot``). Anything else being validated is a value stored earlier and
+      re-validated when a paused intake resumes: it is kept if it is a normalised value
+      and dropped (asked again) otherwise, silently.
+    * A question asked mid-form (intent ``faq`` with confidence >= 0.6, and the text reads
+      like a question) is answered with the FAQ response and the same question is asked
+      again, unless the text is itself a valid answer to a choice question.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """Return the validation action's name (``validate_<form>``)."""
+
+    @property
+    def profile(self) -> PracticeProfile:
+        """The practice profile (re-read when the file changes)."""
+        return load_profile()
+
+    @staticmethod
+    def faq_question_key(tracker: Tracker, domain: DomainDict) -> Optional[str]:
+        """Return the FAQ topic if the latest message is a question to answer."""
+        message = tracker.latest_message or {}
+        intent = message.get("intent") or {}
+        if intent.get("name") != FAQ_INTENT:
+            return None
+        if float(intent.get("confidence") or 0.0) < FAQ_CONFIDENCE:
+            return None
+        if not looks_like_question(message.get("text")):
+            return None
+        key = faq_key_of(message)
+        if key is None:
+            return None
+        responses = (domain or {}).get("responses")
+        if responses is not None and f"utter_faq/{key}" not in responses:
+            return None
+        return key
+
+    def answered_faq(self, turn: Turn) -> bool:
+        """Answers a mid-form question, if the latest message is one."""
+        key = self.faq_question_key(turn.tracker, turn.domain)
+        if key is None:
+            return False
+        turn.say(f"utter_faq/{key}")
+        return True
+
+    def reject(
+        self, turn: Turn, slot: str, response: Optional[str] = None, **kwargs: Any
+    ) -> SlotValues:
+        """Leaves ``slot`` empty so the form asks again, after answering or explaining.
+
+        A question gets its FAQ answer; anything else gets ``response`` (why the answer
+        could not be used).
+        """
+        if not self.answered_faq(turn) and response:
+            turn.say(response, **kwargs)
+        return {slot: None}
+
+    # ---- checks, one per kind of answer ---------------------------------------------
+
+    def check_choice(
+        self, turn: Turn, slot: str, value: Any, *, choices: tuple[Choice, ...]
+    ) -> SlotValues:
+        """Validate an answer to a fixed-choice question (stores the choice's value)."""
+        values = {choice.value for choice in choices}
+        if not turn.is_fresh(slot):
+            return {slot: value if value in values else None}
+        chosen = match_choice(value, choices)
+        if chosen is not None:
+            return {slot: chosen}
+        options = ", ".join(choice.label for choice in choices[:-1])
+        options = f"{options} or {choices[-1].label}" if options else choices[-1].label
+        return self.reject(turn, slot, "utter_intake_invalid_choice", options=options)
+
+    def check_yes_no(self, turn: Turn, slot: str, value: Any) -> Optional[bool]:
+        """Return a yes/no answer as a bool, or ``None`` after saying why."""
+        if not turn.is_fresh(slot):
+            return value if isinstance(value, bool) else None
+        answer = parse_yes_no(value)
+        if answer is None:
+            self.reject(turn, slot, "utter_intake_invalid_yes_no")
+        return answer
+
+    def check_yes_no_answer(self, turn: Turn, slot: str, value: Any) -> SlotValues:
+        """Validate a yes/no question (stores a bool)."""
+        return {slot: self.check_yes_no(turn, slot, value)}
+
+    def check_parsed(
+        self,
+        turn: Turn,
+        slot: str,
+        value: Any,
+        *,
+        parse: Callable[[Any], Any],
+        invalid_response: str,
+        explain: bool = True,
+        recheck_stored: bool = False,
+    ) -> SlotValues:
+        """Validate a typed answer: a question gets its FAQ answer, else ``parse`` decides.
+
+        Args:
+            turn: The validation call.
+            slot: The question's slot.
+            value: The answer (fresh text, or a value stored earlier).
+            parse: Returns the normalised answer or raises :class:`InvalidAnswer`.
+            invalid_response: Said when ``parse`` rejects a fresh answer.
+            explain: Pass the rejection's reason to ``invalid_response`` (``{reason}``).
+            recheck_stored: Keep a stored value only if ``parse`` accepts it again
+                (otherwise any non-blank text is kept).
+
+        """
+        if not turn.is_fresh(slot):
+            if not recheck_stored:
+                return {slot: value if isinstance(value, str) and value.strip() else None}
+            try:
+                return {slot: parse(value)}
+            except InvalidAnswer:
+                return {slot: None}
+        if self.answered_faq(turn):
+            return {slot: None}
+        try:
+            return {slot: parse(value)}
+        except InvalidAnswer as exc:
+            turn.say(invalid_response, **({"reason": str(exc)} if explain else {}))
+            return {slot: None}
+
+    def check_text(self, turn: Turn, slot: str, value: Any) -> SlotValues:
+        """Validate a free-text answer."""
+        return self.check_parsed(
+            turn,
+            slot,
+            value,
+            parse=validate_free_text,
+            invalid_response="utter_intake_invalid_text",
+        )
+
+    def check_frequency(self, turn: Turn, slot: str, value: Any) -> SlotValues:
+        """Validate a PHQ/GAD item answer (stores the score 0-3)."""
+        if not turn.is_fresh(slot):
+            return {slot: scoring.item_score(value)}
+        score = scoring.parse_frequency(value)
+        if score is not None:
+            return {slot: score}
+        return self.reject(turn, slot, "utter_intake_invalid_frequency")
+
+
+def answer_validator(
+    check: Callable[..., SlotValues], slot: str, doc: str, **options: Any
+) -> SlotValidator:
+    """Return a ``validate_<slot>`` method that validates the answer with one check.
+
+    Args:
+        check: An :class:`IntakeFormBase` check, e.g. ``IntakeFormBase.check_text``.
+        slot: The question's slot.
+        doc: The method's docstring.
+        **options: The check's keyword options (``choices``, ``parse``, ...).
+
+    """
+
+    def validate(
+        self: IntakeFormBase,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> SlotValues:
+        return check(self, Turn(dispatcher, tracker, domain), slot, value, **options)
+
+    validate.__name__ = validate.__qualname__ = f"validate_{slot}"
+    validate.__doc__ = doc
+    return validate

@@ -1,0 +1,370 @@
+"""``validate_intake_form``: which intake questions apply, and each answer's validation.
+
+The checks every question shares live in :class:`~actions.intake.form_base.IntakeFormBase`;
+questions whose answer needs nothing more than one check get their ``validate_<slot>``
+from :func:`~actions.intake.form_base.answer_validator`. An acute answer to the ASQ
+acuity question raises a crisis alert in the background, so the person gets the crisis
+response without waiting for the database or the notifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any, Coroutine, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.intake.edits import edit_targets
+from actions.intake.form_base import IntakeFormBase, SlotValues, Turn, answer_validator
+from actions.intake.messages import summary_values
+from actions.intake.state import (
+    consent_version,
+    is_consent_version,
+    is_stopped,
+    session_format_choices,
+)
+from secure_base.crisis import CRISIS_FLAG_SLOT, CRISIS_RESPONSE
+from secure_base.crisis.alerts import raise_crisis_alert
+from secure_base.intake import (
+    ASQ_SLOTS,
+    CONFIRM_SLOT,
+    CONSENT_SLOT,
+    GAD_SLOTS,
+    PHQ_SLOTS,
+    STARTED_AT_SLOT,
+    SUBMISSION_ID_SLOT,
+    URGENT_SLOT,
+    scoring,
+)
+from secure_base.intake.validators import (
+    CONTACT_CHOICES,
+    PAYMENT_CHOICES,
+    InvalidAnswer,
+    is_below_minimum_age,
+    licensed_region_of,
+    normalise_phone,
+    parse_age,
+    parse_yes_no,
+    validate_email_address,
+    validate_name,
+    validate_region,
+)
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_RESPONSE = "utter_intake_summary"
+# How an acute intake answer is recorded as a crisis event.
+ACUTE_ANSWER_LAYER = "intake_asq"
+ACUTE_ANSWER_RULE = "asq_5_acute"
+
+_background_tasks: set[asyncio.Task] = set()
+
+
+def _in_background(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine without making the person wait for it (keeps a reference)."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background_tasks.add(task)
+    task.add_done_callback(_background_tasks.discard)
+
+
+async def record_acute_risk(conversation_id: str, channel: Optional[str]) -> None:
+    """Record an acute ASQ answer as a crisis event and notify staff at once.
+
+    The person may leave before confirming the intake, so the practice learns about an
+    acute positive screen the same way it learns about a crisis message: a crisis alert
+    (a stored event without text, and a notification with safe fields only). Failures
+    are logged by type only; nothing is raised.
+    """
+    await asyncio.to_thread(
+        raise_crisis_alert,
+        conversation_id,
+        trigger_message=None,
+        channel=channel,
+        detection_layer=ACUTE_ANSWER_LAYER,
+        rule=ACUTE_ANSWER_RULE,
+    )
+
+
+class ValidateIntakeForm(IntakeFormBase):
+    """Validates ``intake_form`` and decides which of its questions apply."""
+
+    def name(self) -> str:
+        """Name the validation action of ``intake_form``."""
+        return "validate_intake_form"
+
+    # ---- which questions, in which order ----------------------------------------
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        """Return the questions that apply, in the domain's order.
+
+        Only validated values decide (raw text never matches the stored types), so a
+        question stays in the list until its answer has been validated.
+        """
+        slots = tracker.slots
+        if is_stopped(slots, self.profile):
+            requested = slots.get(REQUESTED_SLOT)
+            if requested is not None:
+                # Stopped by the answer just given: nothing more to ask.
+                return [requested] if requested in domain_slots else []
+            # A stale stop (resuming): re-validation clears it and the form starts over.
+        method = slots.get("contact_method")
+        phq_more = scoring.phq_extension_needed(slots)
+        gad_more = scoring.gad_extension_needed(slots)
+        acuity = scoring.acuity_question_needed(slots)
+        wanted = []
+        for slot in domain_slots:
+            if slot == "email" and method == "phone":
+                continue
+            if slot == "phone" and method == "email":
+                continue
+            if slot in PHQ_SLOTS[2:] and phq_more is False:
+                continue
+            if slot in GAD_SLOTS[2:] and gad_more is False:
+                continue
+            if slot == scoring.ASQ_ACUITY_SLOT and acuity is False:
+                continue
+            wanted.append(slot)
+        return wanted
+
+    async def next_requested_slot(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Optional[EventType]:
+        """Request the next unanswered question explicitly; show the summary first.
+
+        The summary is shown whenever the form moves on to the confirmation question from
+        another question (or on resuming), not when the confirmation is asked again.
+        """
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        next_slot = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        if next_slot == CONFIRM_SLOT and tracker.get_slot(REQUESTED_SLOT) != CONFIRM_SLOT:
+            dispatcher.utter_message(
+                response=SUMMARY_RESPONSE, **summary_values(tracker.slots, self.profile)
+            )
+        return SlotSet(REQUESTED_SLOT, next_slot)
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Validate; on resuming a paused intake, first say so."""
+        if (
+            tracker.get_slot(REQUESTED_SLOT) is None
+            and is_consent_version(tracker.get_slot(CONSENT_SLOT))
+            and not is_stopped(tracker.slots, self.profile)
+        ):
+            dispatcher.utter_message(response="utter_intake_resume")
+        return await super().run(dispatcher, tracker, domain)
+
+    # ---- consent and details ----------------------------------------------------
+
+    def validate_intake_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Yes stores the consent version and starts the intake; no ends it politely."""
+        turn = Turn(dispatcher, tracker, domain)
+        if not turn.is_fresh(CONSENT_SLOT):
+            return {CONSENT_SLOT: value if is_consent_version(value) else None}
+        answer = parse_yes_no(value)
+        if answer is None:
+            return self.reject(turn, CONSENT_SLOT, "utter_intake_invalid_consent")
+        if not answer:
+            turn.say("utter_intake_declined")
+            return {CONSENT_SLOT: False}
+        return {
+            CONSENT_SLOT: consent_version(domain),
+            STARTED_AT_SLOT: datetime.now(UTC).isoformat(),
+            SUBMISSION_ID_SLOT: None,
+            URGENT_SLOT: False,
+        }
+
+    validate_preferred_name = answer_validator(
+        IntakeFormBase.check_parsed,
+        "preferred_name",
+        "Validate the name the person would like to be called.",
+        parse=validate_name,
+        invalid_response="utter_intake_invalid_name",
+        explain=False,
+    )
+
+    def validate_age(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Validate the age; under the minimum, explain the guardian route."""
+        turn = Turn(dispatcher, tracker, domain)
+        minimum = self.profile.intake.minimum_age
+        if not turn.is_fresh("age"):
+            valid = value is True or (
+                isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+            )
+            return {"age": value if valid else None}
+        try:
+            age = parse_age(value, minimum)
+        except InvalidAnswer:
+            return self.reject(turn, "age", "utter_intake_invalid_age")
+        if is_below_minimum_age(age, minimum):
+            turn.say("utter_intake_under_age")
+        return {"age": age}
+
+    validate_contact_method = answer_validator(
+        IntakeFormBase.check_choice,
+        "contact_method",
+        "Email, phone or either.",
+        choices=CONTACT_CHOICES,
+    )
+    validate_email = answer_validator(
+        IntakeFormBase.check_parsed,
+        "email",
+        "Validate the email address (syntax only, normalised; no DNS lookups).",
+        parse=validate_email_address,
+        invalid_response="utter_intake_invalid_email",
+        recheck_stored=True,
+    )
+    validate_phone = answer_validator(
+        IntakeFormBase.check_parsed,
+        "phone",
+        "Validate the phone number; store it as E.164 (US unless a country code is given).",
+        parse=normalise_phone,
+        invalid_response="utter_intake_invalid_phone",
+        recheck_stored=True,
+    )
+
+    def validate_region(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Where the person lives; outside the licensed regions is said kindly, then on."""
+        turn = Turn(dispatcher, tracker, domain)
+        values = self.check_parsed(
+            turn,
+            "region",
+            value,
+            parse=validate_region,
+            invalid_response="utter_intake_invalid_region",
+            explain=False,
+        )
+        region = values["region"]
+        if region is not None and turn.is_fresh("region"):
+            licensed = self.profile.licensed_regions
+            if licensed and licensed_region_of(region, licensed) is None:
+                turn.say("utter_intake_region_unlicensed")
+        return values
+
+    validate_reason = answer_validator(
+        IntakeFormBase.check_text,
+        "reason",
+        "Validate what brings the person to therapy (free text).",
+    )
+    validate_previous_therapy = answer_validator(
+        IntakeFormBase.check_yes_no_answer,
+        "previous_therapy",
+        "Whether the person has been in therapy before.",
+    )
+    validate_hopes = answer_validator(
+        IntakeFormBase.check_text,
+        "hopes",
+        "Validate what the person hopes for from therapy (free text).",
+    )
+
+    def validate_session_format(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """One of the practice's session formats (or no preference)."""
+        return self.check_choice(
+            Turn(dispatcher, tracker, domain),
+            "session_format",
+            value,
+            choices=session_format_choices(self.profile),
+        )
+
+    validate_availability = answer_validator(
+        IntakeFormBase.check_text,
+        "availability",
+        "When the person is usually available (free text).",
+    )
+    validate_payment = answer_validator(
+        IntakeFormBase.check_choice, "payment", "Insurance or self-pay.", choices=PAYMENT_CHOICES
+    )
+
+    # ---- screening (PHQ, GAD and ASQ 1-4 are added below the class) --------------
+
+    def validate_asq_5(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Validate the acuity question: "yes" gets the crisis response at once and urgency.
+
+        The form then goes on to the summary, so the practice has the person's details
+        to reach them quickly; staff are also told straight away (a crisis event).
+        """
+        turn = Turn(dispatcher, tracker, domain)
+        slot = scoring.ASQ_ACUITY_SLOT
+        answer = self.check_yes_no(turn, slot, value)
+        if answer is None or not turn.is_fresh(slot):
+            return {slot: answer}
+        if answer:
+            turn.say(CRISIS_RESPONSE)
+            turn.say("utter_intake_marked_urgent")
+            self.report_acute_risk(tracker)
+            return {slot: True, CRISIS_FLAG_SLOT: True, URGENT_SLOT: True}
+        turn.say("utter_intake_asq_support")
+        return {slot: False}
+
+    def report_acute_risk(self, tracker: Tracker) -> None:
+        """Tells staff about an acute answer now, without delaying the crisis response."""
+        try:
+            _in_background(record_acute_risk(tracker.sender_id, tracker.get_latest_input_channel()))
+        except RuntimeError:  # no running event loop (not inside the action server)
+            logger.error("Could not schedule the staff alert for an acute intake answer")
+
+    # ---- summary ---------------------------------------------------------------
+
+    def validate_intake_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Yes sends the intake; "change my email" etc. asks that question again.
+
+        A confirmation is never carried over: a resumed intake shows the summary again.
+        """
+        turn = Turn(dispatcher, tracker, domain)
+        if not turn.is_fresh(CONFIRM_SLOT):
+            return {CONFIRM_SLOT: None}
+        text = value if isinstance(value, str) else ""
+        edits = edit_targets(text, tracker.get_slot("contact_method"))
+        if edits:
+            turn.say("utter_intake_edit")
+            return {CONFIRM_SLOT: None, **{slot: None for slot in edits}}
+        answer = parse_yes_no(value)
+        if answer is True:
+            return {CONFIRM_SLOT: True}
+        if answer is False:
+            turn.say("utter_intake_which_change")
+            return {CONFIRM_SLOT: None}
+        return self.reject(turn, CONFIRM_SLOT, "utter_intake_invalid_confirm")
+
+
+def _add_item_validators() -> None:
+    """Add ``validate_phq_<n>``, ``validate_gad_<n>`` and ``validate_asq_<1-4>``."""
+    items = [
+        (slot, IntakeFormBase.check_frequency, f"A {slot.upper()} answer, scored 0-3.")
+        for slot in PHQ_SLOTS + GAD_SLOTS
+    ] + [
+        (slot, IntakeFormBase.check_yes_no_answer, f"ASQ question {slot[-1]} (yes/no).")
+        for slot in ASQ_SLOTS[:-1]
+    ]
+    for slot, check, doc in items:
+        setattr(ValidateIntakeForm, f"validate_{slot}", answer_validator(check, slot, doc))
+
+
+_add_item_validators()
