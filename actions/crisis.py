@@ -20,9 +20,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import run_db
-from secure_base.crisis.models import utcnow
 from secure_base.crisis.store import mark_notified, record_crisis_event
 from secure_base.notify import Notification, NotifyResult, send_notification
+from secure_base.sqltypes import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -187,9 +187,9 @@ async def record_acute_risk(conversation_id: str, channel: Optional[str]) -> Non
     type only; nothing is raised.
     """
     from actions.crisis import crisis_notification
-    from secure_base.crisis.models import utcnow
     from secure_base.crisis.store import mark_notified as mark_crisis_notified
     from secure_base.crisis.store import record_crisis_event
+    from secure_base.sqltypes import utcnow
 
     occurred_at = utcnow()
     event_id: Optional[int] = None

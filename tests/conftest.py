@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from secure_base.db import create_schema, make_engine
+from secure_base.db import make_engine
+from secure_base.schema import create_schema
 
 POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("SECURE_BASE_TEST_REDIS_URL", "")
