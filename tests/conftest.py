@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from secure_base.db import make_engine
 from secure_base.schema import create_schema
+
+if TYPE_CHECKING:
+    from tests.stack import Stack
 
 POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("SECURE_BASE_TEST_REDIS_URL", "")
@@ -112,16 +116,24 @@ def scale_endpoint_env() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real action server and Rasa server with the latest trained model."""
+def started_stack(data_dir: Path) -> Iterator[Stack]:
+    """For a fixture to ``yield from``: the real servers on the latest model, then closed.
+
+    Skipped (failed in CI) when there is no trained model.
+    """
     from tests.stack import Stack, latest_model
 
     model = latest_model()
     need(model is not None, "no trained model in models/ (run `make train`)")
-    running = Stack(tmp_path_factory.mktemp("stack"), model).start()
+    running = Stack(data_dir, model).start()
     yield running
     running.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real action server and Rasa server with the latest trained model."""
+    yield from started_stack(tmp_path_factory.mktemp("stack"))
 
 
 # A message with health information, stored in the tracker as Rasa stores it; it must

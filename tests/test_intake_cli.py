@@ -8,7 +8,6 @@ import io
 import json
 import os
 import stat
-import subprocess
 import sys
 from datetime import datetime
 
@@ -20,7 +19,6 @@ from secure_base import crypto, db
 from secure_base.db import get_engine, session_scope
 from secure_base.intake.cli import HEALTH_WARNING, main
 from secure_base.intake.store import record_from_slots, submit_intake
-from secure_base.settings import PROJECT_ROOT
 from tests.conftest import (
     BACKENDS,
     HEALTH_TEXT,
@@ -28,6 +26,7 @@ from tests.conftest import (
     fresh_database_url,
     open_rasa_events,
 )
+from tests.stack import run_module
 from tests.test_intake_store import EMAIL, NAME, REASON, confirmed_slots
 
 
@@ -362,27 +361,11 @@ def test_delete_needs_confirmation_when_not_interactive(db_url, monkeypatch) -> 
 def test_module_entry_point(db_url) -> None:
     """`python -m secure_base.intake` with the settings from the environment."""
     add(db_url, "conv-a")
-    env = {**os.environ, "SECURE_BASE_DATABASE_URL": db_url, "PYTHONPATH": str(PROJECT_ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "secure_base.intake", "list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    env = {**os.environ, "SECURE_BASE_DATABASE_URL": db_url}
+    result = run_module("secure_base.intake", "list", env=env)
     assert result.returncode == 0, result.stderr
     assert "1 submission(s)" in result.stdout
-    result = subprocess.run(
-        [sys.executable, "-m", "secure_base.intake", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_module("secure_base.intake", "--help", env=env)
     assert result.returncode == 0
     for command in ("list", "show", "export", "status", "delete"):
         assert command in result.stdout
