@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from secure_base.catalog.loader import import_directory  # noqa: E402
 from secure_base.catalog.search import recommend, topics_for_query  # noqa: E402
-from secure_base.db import create_schema, make_engine, session_scope  # noqa: E402
+from secure_base.db import make_engine, session_scope  # noqa: E402
+from secure_base.schema import create_schema  # noqa: E402
 from secure_base.topics import CONTENT_TOPIC_KEYS  # noqa: E402
 
 ARTICLES = ROOT / "articles"

@@ -3,6 +3,10 @@
 SQLAlchemy 1.4 in 2.0 style: ``future=True`` engines, ``select()`` queries, and one
 session per unit of work. The engine is created on first use, never at import time.
 Query functions elsewhere take a ``Session`` argument; callers own its life.
+
+The layers, bottom up: :mod:`secure_base.sqltypes` (declarative base, column types,
+clock), the model modules, :mod:`secure_base.schema` (creating the tables), then this
+module, which creates the schema on an engine's first use.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from secure_base.schema import create_schema
 from secure_base.settings import ensure_data_dir, load_settings
-
-Base = declarative_base()
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -60,22 +63,6 @@ def get_engine(url: str | None = None) -> Engine:
             create_schema(engine)
             _engines[url] = engine
         return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Creates every table of the application (idempotent)."""
-    # Importing the model modules registers their tables on Base.metadata.
-    import secure_base.catalog.models  # noqa: F401
-    import secure_base.crisis.models  # noqa: F401
-    import secure_base.intake.models  # noqa: F401
-
-    Base.metadata.create_all(engine)
-    from secure_base.catalog.search import ensure_search_index
-    from secure_base.intake.models import add_missing_columns
-
-    # create_all never alters an existing table: add the columns newer code expects.
-    add_missing_columns(engine)
-    ensure_search_index(engine)
 
 
 def dispose_engines() -> None:

@@ -1,64 +1,72 @@
-"""Shared fixtures: real databases (SQLite always, PostgreSQL when its URL is set)."""
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when its URL is set), Rasa's
+events table in them, and the real servers."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from secure_base.db import create_schema, make_engine
+from secure_base.db import make_engine
+from secure_base.schema import create_schema
+
+if TYPE_CHECKING:
+    from tests.stack import Stack
 
 POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("SECURE_BASE_TEST_REDIS_URL", "")
 
-_backends = ["sqlite"]
-if POSTGRES_URL:
-    _backends.append("postgresql")
+# The application-database backends every database test runs on.
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-def _postgres_engine(schema: str) -> Engine:
+def _on_postgres(statement: str) -> None:
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(statement))
     admin.dispose()
-    engine = make_engine(POSTGRES_URL)
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _set_search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f'SET search_path TO "{schema}"')
-        cursor.close()
-
-    return engine
 
 
-@pytest.fixture(params=_backends)
-def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """A fresh application database with the full schema, on each available backend.
+@contextmanager
+def fresh_database_url(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty application database on ``backend``.
 
-    PostgreSQL tests run in a schema of their own, so parallel runs never collide.
+    SQLite: ``app.db`` in ``directory``. PostgreSQL: a schema of its own in the test
+    database, selected through the connection's search_path and dropped afterwards, so
+    parallel runs never collide.
     """
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'app.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _on_postgres(f'CREATE SCHEMA "{schema}"')
+    try:
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        _on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A fresh application database with the full schema, on each available backend."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        eng = make_engine(url)
         create_schema(eng)
         yield eng
         eng.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    eng = _postgres_engine(schema)
-    create_schema(eng)
-    yield eng
-    eng.dispose()
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture
@@ -108,13 +116,100 @@ def scale_endpoint_env() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real action server and Rasa server with the latest trained model."""
+def started_stack(data_dir: Path) -> Iterator[Stack]:
+    """For a fixture to ``yield from``: the real servers on the latest model, then closed.
+
+    Skipped (failed in CI) when there is no trained model.
+    """
     from tests.stack import Stack, latest_model
 
     model = latest_model()
     need(model is not None, "no trained model in models/ (run `make train`)")
-    running = Stack(tmp_path_factory.mktemp("stack"), model).start()
+    running = Stack(data_dir, model).start()
     yield running
     running.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real action server and Rasa server with the latest trained model."""
+    yield from started_stack(tmp_path_factory.mktemp("stack"))
+
+
+# A message with health information, stored in the tracker as Rasa stores it; it must
+# never appear in any output.
+HEALTH_TEXT = "I have had panic attacks every night since the divorce"
+
+
+@dataclass
+class RasaEvents:
+    """Rasa's own `events` table (SQLTrackerStore.SQLEvent) in a real database."""
+
+    url: str
+    engine: Engine
+    senders: list[str] = field(default_factory=list)
+
+    def new_conversation(self, events: int = 3) -> str:
+        """Store a conversation of `events` events; return its (unique) sender ID."""
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        # Unique per run: on PostgreSQL the table is shared with other tests and runs.
+        sender = f"cli-test-{uuid.uuid4().hex}"
+        self.senders.append(sender)
+        data = json.dumps({"event": "user", "text": HEALTH_TEXT})
+        with Session(self.engine) as session, session.begin():
+            session.add_all(
+                SQLTrackerStore.SQLEvent(
+                    sender_id=sender,
+                    type_name="user",
+                    timestamp=time.time(),
+                    intent_name="start_intake",
+                    data=data,
+                )
+                for _ in range(events)
+            )
+        return sender
+
+    def count(self, sender: str) -> int:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        event = SQLTrackerStore.SQLEvent
+        with self.engine.connect() as conn:
+            statement = select(func.count()).where(event.sender_id == sender)
+            return conn.execute(statement).scalar_one()
+
+    def remove_test_rows(self) -> None:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        event = SQLTrackerStore.SQLEvent
+        if self.senders:
+            with self.engine.begin() as conn:
+                conn.execute(delete(event).where(event.sender_id.in_(self.senders)))
+        self.engine.dispose()
+
+
+def open_rasa_events(url: str) -> RasaEvents:
+    """Rasa's events table at `url`, created with Rasa's model only if it is absent."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    engine = create_engine(url, future=True)
+    SQLTrackerStore.SQLEvent.__table__.create(engine, checkfirst=True)
+    return RasaEvents(url, engine)
+
+
+@pytest.fixture(params=BACKENDS)
+def rasa_events(request, tmp_path):
+    """Rasa's events table in a SQLite file, and in the test PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'rasa-tracker.db'}" if request.param == "sqlite" else POSTGRES_URL
+    events = open_rasa_events(url)
+    yield events
+    events.remove_test_rows()
+
+
+@pytest.fixture
+def postgres_events():
+    """Rasa's events table in the test PostgreSQL database (skipped without one)."""
+    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
+    events = open_rasa_events(POSTGRES_URL)
+    yield events
+    events.remove_test_rows()

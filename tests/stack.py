@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
@@ -26,10 +27,28 @@ def reply_text(replies: list[dict]) -> str:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now (also used as a closed port)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def run_module(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m ARGS`` from the project root, with its output captured as text.
+
+    Args:
+        args: The module and its arguments, e.g. ``"secure_base.intake", "list"``.
+        env: The process's whole environment; the project root is put on PYTHONPATH.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 def latest_model() -> Path | None:

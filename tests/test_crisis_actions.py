@@ -15,7 +15,8 @@ from actions.crisis import ActionCrisisRecord, detection_of
 from secure_base.crisis.models import CrisisEvent
 from secure_base.crisis.store import list_crisis_events, mark_notified, record_crisis_event
 from secure_base.db import get_engine, session_scope
-from tests.receivers import free_port, http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.receivers import http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.stack import free_port
 
 TRIGGER = "I have the pills here and I don't want to wake up tomorrow"
 SENDER = "conv-7f3a"

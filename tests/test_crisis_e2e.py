@@ -79,14 +79,9 @@ def test_crisis_inside_the_intake_form_leaves_the_form_and_it_can_resume(stack) 
 
 @pytest.fixture(scope="module")
 def stack_without_actions(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from tests.conftest import need
-    from tests.stack import Stack, latest_model
+    from tests.conftest import started_stack
 
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    running = Stack(tmp_path_factory.mktemp("noactions"), model).start()
-    yield running
-    running.close()
+    yield from started_stack(tmp_path_factory.mktemp("noactions"))
 
 
 def test_crisis_response_works_with_the_action_server_down(stack_without_actions) -> None:

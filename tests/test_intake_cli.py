@@ -8,37 +8,29 @@ import io
 import json
 import os
 import stat
-import subprocess
 import sys
-import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, delete, func, select, text
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import URL, make_url
 
 from secure_base import crypto, db
-from secure_base.db import get_engine, make_engine, session_scope
-from secure_base.intake.cli import (
-    HEALTH_WARNING,
-    TrackerStoreConfigError,
-    describe_tracker,
-    main,
-    resolve_tracker_url,
-)
+from secure_base.db import get_engine, session_scope
+from secure_base.intake.cli import HEALTH_WARNING, main
 from secure_base.intake.store import record_from_slots, submit_intake
-from secure_base.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL, need
+from tests.conftest import (
+    BACKENDS,
+    HEALTH_TEXT,
+    POSTGRES_URL,
+    fresh_database_url,
+    open_rasa_events,
+)
+from tests.stack import run_module
 from tests.test_intake_store import EMAIL, NAME, REASON, confirmed_slots
 
-_backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
-
-@pytest.fixture(params=_backends)
+@pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path, monkeypatch):
     """A fresh application database URL on each backend, with a key and a tracker path."""
     monkeypatch.setenv("SECURE_BASE_DATA_DIR", str(tmp_path / "var"))
@@ -50,24 +42,10 @@ def db_url(request, tmp_path, monkeypatch):
     monkeypatch.delenv("POSTGRESQL_SCHEMA", raising=False)
     crypto.clear_cipher_cache()
     db.dispose_engines()
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    yield url
-    db.dispose_engines()
-    crypto.clear_cipher_cache()
-    if schema:
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
+        db.dispose_engines()
+        crypto.clear_cipher_cache()
 
 
 def add(url: str, conversation_id: str, **slots) -> int:
@@ -213,9 +191,6 @@ async def test_delete_with_conversation(db_url, tmp_path) -> None:
     assert ids == [str(kept)]
 
 
-# A message with health information, stored in the tracker as Rasa stores it; it must
-# never appear in the CLI's output.
-HEALTH_TEXT = "I have had panic attacks every night since the divorce"
 PG_VARIABLES = (
     "SECURE_BASE_PG_HOST",
     "SECURE_BASE_PG_PORT",
@@ -223,79 +198,6 @@ PG_VARIABLES = (
     "SECURE_BASE_PG_USER",
     "SECURE_BASE_PG_PASSWORD",
 )
-
-
-@dataclass
-class RasaEvents:
-    """Rasa's own `events` table (SQLTrackerStore.SQLEvent) in a real database."""
-
-    url: str
-    engine: Engine
-    senders: list[str] = field(default_factory=list)
-
-    def new_conversation(self, events: int = 3) -> str:
-        """Store a conversation of `events` events; return its (unique) sender ID."""
-        from rasa.core.tracker_store import SQLTrackerStore
-
-        # Unique per run: on PostgreSQL the table is shared with other tests and runs.
-        sender = f"cli-test-{uuid.uuid4().hex}"
-        self.senders.append(sender)
-        data = json.dumps({"event": "user", "text": HEALTH_TEXT})
-        with Session(self.engine) as session, session.begin():
-            session.add_all(
-                SQLTrackerStore.SQLEvent(
-                    sender_id=sender,
-                    type_name="user",
-                    timestamp=time.time(),
-                    intent_name="start_intake",
-                    data=data,
-                )
-                for _ in range(events)
-            )
-        return sender
-
-    def count(self, sender: str) -> int:
-        from rasa.core.tracker_store import SQLTrackerStore
-
-        event = SQLTrackerStore.SQLEvent
-        with self.engine.connect() as conn:
-            statement = select(func.count()).where(event.sender_id == sender)
-            return conn.execute(statement).scalar_one()
-
-    def remove_test_rows(self) -> None:
-        from rasa.core.tracker_store import SQLTrackerStore
-
-        event = SQLTrackerStore.SQLEvent
-        if self.senders:
-            with self.engine.begin() as conn:
-                conn.execute(delete(event).where(event.sender_id.in_(self.senders)))
-        self.engine.dispose()
-
-
-def open_rasa_events(url: str) -> RasaEvents:
-    """Rasa's events table at `url`, created with Rasa's model only if it is absent."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    engine = create_engine(url, future=True)
-    SQLTrackerStore.SQLEvent.__table__.create(engine, checkfirst=True)
-    return RasaEvents(url, engine)
-
-
-@pytest.fixture(params=_backends)
-def rasa_events(request, tmp_path):
-    """Rasa's events table in a SQLite file, and in the test PostgreSQL database."""
-    url = f"sqlite:///{tmp_path / 'rasa-tracker.db'}" if request.param == "sqlite" else POSTGRES_URL
-    events = open_rasa_events(url)
-    yield events
-    events.remove_test_rows()
-
-
-@pytest.fixture
-def postgres_events():
-    need(bool(POSTGRES_URL), "SECURE_BASE_TEST_POSTGRES_URL is not set")
-    events = open_rasa_events(POSTGRES_URL)
-    yield events
-    events.remove_test_rows()
 
 
 def listed_ids(db_url: str) -> list[str]:
@@ -358,88 +260,6 @@ def test_delete_with_conversation_follows_the_scale_endpoints(
     assert postgres_events.count(sender) == 0
     assert postgres_events.count(other) == 3
     assert listed_ids(db_url) == []
-
-
-def test_tracker_url_given_explicitly_wins(tmp_path) -> None:
-    env = {
-        "SECURE_BASE_ENDPOINTS": "endpoints.scale.yml",
-        "SECURE_BASE_PG_HOST": "db.internal",
-        "SECURE_BASE_PG_PORT": "5432",
-        "SECURE_BASE_PG_DB": "rasa",
-        "SECURE_BASE_PG_USER": "rasa",
-        "SECURE_BASE_PG_PASSWORD": "pw",
-    }
-    url = resolve_tracker_url(f"sqlite:///{tmp_path / 'elsewhere.db'}", env)
-    assert url.get_backend_name() == "sqlite"
-    assert url.database == str(tmp_path / "elsewhere.db")
-
-
-def test_tracker_url_from_the_scale_endpoints_and_pg_variables() -> None:
-    password = "p@ss/w:rd%?#&"  # characters that would break a concatenated URL
-    env = {
-        "SECURE_BASE_ENDPOINTS": "endpoints.scale.yml",
-        "SECURE_BASE_PG_HOST": "db.internal",
-        "SECURE_BASE_PG_PORT": "6432",
-        "SECURE_BASE_PG_DB": "conversations",
-        "SECURE_BASE_PG_USER": "rasa",
-        "SECURE_BASE_PG_PASSWORD": password,
-    }
-    url = resolve_tracker_url(None, env)
-    assert (url.drivername, url.host, url.port, url.database, url.username) == (
-        "postgresql",
-        "db.internal",
-        6432,
-        "conversations",
-        "rasa",
-    )
-    assert url.password == password
-    assert make_url(url.render_as_string(hide_password=False)).password == password
-    description = describe_tracker(url)
-    assert description == "postgresql://rasa:***@db.internal:6432/conversations"
-    assert password not in description
-
-    # Rasa keeps its tables in POSTGRESQL_SCHEMA when it is set, so the CLI looks there.
-    url = resolve_tracker_url(None, {**env, "POSTGRESQL_SCHEMA": "rasa_tracker"})
-    assert dict(url.query) == {"options": "-csearch_path=rasa_tracker"}
-
-    # An empty password is left to libpq (PGPASSWORD, ~/.pgpass).
-    url = resolve_tracker_url(None, {**env, "SECURE_BASE_PG_PASSWORD": ""})
-    assert url.password is None
-
-
-def test_tracker_url_defaults_to_the_sqlite_tracker_file(tmp_path) -> None:
-    tracker_db = str(tmp_path / "tracker.db")
-    only_memory = tmp_path / "endpoints.memoryless.yml"
-    only_memory.write_text("action_endpoint:\n  url: ${SECURE_BASE_ACTION_URL}\n")
-    for endpoints in (None, "endpoints.yml", str(PROJECT_ROOT / "endpoints.yml"), only_memory):
-        env = {"SECURE_BASE_TRACKER_DB": tracker_db}
-        if endpoints is not None:
-            env["SECURE_BASE_ENDPOINTS"] = str(endpoints)
-        url = resolve_tracker_url(None, env)
-        assert url.get_backend_name() == "sqlite", endpoints
-        assert url.database == tracker_db, endpoints
-    # Without SECURE_BASE_TRACKER_DB: the data directory's tracker.db.
-    url = resolve_tracker_url(None, {"SECURE_BASE_DATA_DIR": str(tmp_path / "var")})
-    assert url.database == str(tmp_path / "var" / "tracker.db")
-
-
-def test_tracker_url_errors_say_what_is_wrong(tmp_path) -> None:
-    env = {"SECURE_BASE_ENDPOINTS": "endpoints.scale.yml", "SECURE_BASE_PG_HOST": "db"}
-    with pytest.raises(TrackerStoreConfigError, match=r"\$\{SECURE_BASE_PG_PORT\}, which is"):
-        resolve_tracker_url(None, env)
-
-    redis = tmp_path / "endpoints.redis.yml"
-    redis.write_text("tracker_store:\n  type: redis\n  url: localhost\n")
-    with pytest.raises(TrackerStoreConfigError, match="type 'redis' is not supported"):
-        resolve_tracker_url(None, {"SECURE_BASE_ENDPOINTS": str(redis)})
-
-    missing = tmp_path / "nowhere.yml"
-    with pytest.raises(TrackerStoreConfigError, match="cannot read the endpoints file"):
-        resolve_tracker_url(None, {"SECURE_BASE_ENDPOINTS": str(missing)})
-
-    with pytest.raises(TrackerStoreConfigError) as raised:
-        resolve_tracker_url("not a url with s3cret", {})
-    assert "s3cret" not in str(raised.value)
 
 
 def test_delete_refuses_when_the_tracker_store_cannot_be_found(db_url, monkeypatch) -> None:
@@ -541,27 +361,11 @@ def test_delete_needs_confirmation_when_not_interactive(db_url, monkeypatch) -> 
 def test_module_entry_point(db_url) -> None:
     """`python -m secure_base.intake` with the settings from the environment."""
     add(db_url, "conv-a")
-    env = {**os.environ, "SECURE_BASE_DATABASE_URL": db_url, "PYTHONPATH": str(PROJECT_ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "secure_base.intake", "list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    env = {**os.environ, "SECURE_BASE_DATABASE_URL": db_url}
+    result = run_module("secure_base.intake", "list", env=env)
     assert result.returncode == 0, result.stderr
     assert "1 submission(s)" in result.stdout
-    result = subprocess.run(
-        [sys.executable, "-m", "secure_base.intake", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_module("secure_base.intake", "--help", env=env)
     assert result.returncode == 0
     for command in ("list", "show", "export", "status", "delete"):
         assert command in result.stdout

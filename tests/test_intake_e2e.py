@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 
 import pytest
 
 from secure_base.profile import load_profile
-from secure_base.settings import PROJECT_ROOT
 from tests.stack import reply_text as said
+from tests.stack import run_module
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
@@ -97,16 +95,8 @@ def test_full_intake_over_rest(stack) -> None:
     assert email not in raw_email and phq2 == 1 and urgent == 0
 
     # Staff can read it with the CLI (the stack's development key is in its data dir).
-    env = {**os.environ, **stack.env, "PYTHONPATH": str(PROJECT_ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "secure_base.intake", "export", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    env = {**os.environ, **stack.env}
+    result = run_module("secure_base.intake", "export", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     assert email in result.stdout and "health information" in result.stderr
 

@@ -12,9 +12,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, inspect, select, text
 
 from secure_base import crypto
-from secure_base.db import create_schema, session_scope
+from secure_base.db import session_scope
 from secure_base.intake import store
-from secure_base.intake.models import STATUSES, IntakeSubmission, add_missing_columns
+from secure_base.intake.models import STATUSES, IntakeSubmission
 from secure_base.intake.store import (
     change_status,
     delete_submission,
@@ -25,6 +25,7 @@ from secure_base.intake.store import (
     record_from_slots,
     submit_intake,
 )
+from secure_base.schema import add_missing_columns, create_schema
 
 EMAIL = "sam.private@example.com"
 NAME = "Sam Quiet"

@@ -4,29 +4,27 @@ and then recovers without losing or duplicating anything."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from cryptography.fernet import Fernet
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from actions.intake.submission import ActionIntakeDiscard, ActionSubmitIntake
 from secure_base import crypto, db
-from secure_base.db import get_engine, make_engine, session_scope
+from secure_base.db import get_engine, session_scope
 from secure_base.intake import FORM_SLOTS, INTAKE_SLOTS
 from secure_base.intake.models import IntakeSubmission
-from tests.conftest import POSTGRES_URL
-from tests.receivers import free_port, http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.conftest import BACKENDS, fresh_database_url
+from tests.receivers import http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.stack import free_port
 from tests.test_intake_store import EMAIL, NAME, REASON, confirmed_slots
 
 SENDER = "conv-submit-1"
-_backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-@pytest.fixture(params=_backends)
+@pytest.fixture(params=BACKENDS)
 def app_db(request, tmp_path, monkeypatch):
     """SECURE_BASE_DATABASE_URL pointing at a fresh database on each backend.
 
@@ -38,25 +36,11 @@ def app_db(request, tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     crypto.clear_cipher_cache()
     db.dispose_engines()
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("SECURE_BASE_DATABASE_URL", url)
-    yield url
-    db.dispose_engines()
-    crypto.clear_cipher_cache()
-    if schema:
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database_url(request.param, tmp_path) as url:
+        monkeypatch.setenv("SECURE_BASE_DATABASE_URL", url)
+        yield url
+        db.dispose_engines()
+        crypto.clear_cipher_cache()
 
 
 @pytest.fixture

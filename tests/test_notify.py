@@ -10,7 +10,8 @@ import pytest
 from secure_base import notify
 from secure_base.notify import Notification, send_notification
 from secure_base.settings import load_settings
-from tests.receivers import free_port, http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.receivers import http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from tests.stack import free_port
 
 SECRET_BODY = "Conversation conv-42 needs a look (event #7)."
 

@@ -47,8 +47,8 @@ from secure_base.catalog.models import (
     Article,
     ArticleTopic,
     seed_topics,
-    utcnow,
 )
+from secure_base.sqltypes import utcnow
 from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
 REQUIRED_FIELDS = ("slug", "title", "summary", "topics", "published", "reading_minutes")

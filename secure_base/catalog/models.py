@@ -14,7 +14,6 @@ created by :func:`secure_base.catalog.search.ensure_search_index`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Optional
 
 from sqlalchemy import (
@@ -31,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, relationship
 
-from secure_base.db import Base
+from secure_base.sqltypes import Base, utcnow
 from secure_base.topics import TOPIC_KEYS
 
 SLUG_MAX = 120
@@ -54,11 +53,6 @@ _LABEL_OVERRIDES = {
 def topic_label(key: str) -> str:
     """The human-readable label of a topic key (``co_regulation`` -> ``Co-regulation``)."""
     return _LABEL_OVERRIDES.get(key) or key.replace("_", " ").capitalize()
-
-
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
 
 
 class Topic(Base):

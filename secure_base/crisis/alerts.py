@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from secure_base.crisis.models import utcnow
 from secure_base.crisis.store import mark_notified, record_crisis_event
 from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
@@ -25,6 +24,7 @@ from secure_base.notify import (
     notification_time,
     send_notification,
 )
+from secure_base.sqltypes import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from secure_base import notify
 from secure_base.crisis import CLASSIFIER_LAYER
-from secure_base.crisis.models import CrisisEvent, utcnow
+from secure_base.crisis.models import CrisisEvent
+from secure_base.sqltypes import utcnow
 
 # Column sizes, so an unexpectedly long channel or rule name cannot fail the insert.
 _CHANNEL_MAX = CrisisEvent.__table__.c.channel.type.length

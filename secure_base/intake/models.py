@@ -7,9 +7,8 @@ stored in clear: when it arrived, the screening scores, whether it is urgent, th
 format and payment type, the consent version and time, and its status (and when that
 last changed).
 
-Tables are created with ``create_all``, which never alters a table that already exists;
-:func:`add_missing_columns` adds the nullable columns introduced since the table first
-shipped, and runs wherever the schema is created (:func:`secure_base.db.create_schema`).
+Columns added since the table first shipped are listed, and added to older databases, in
+:mod:`secure_base.schema`.
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Integer, String, Text, UniqueConstraint, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Boolean, Column, Integer, String, Text, UniqueConstraint
 
-from secure_base.crisis.models import UTCDateTime, utcnow
 from secure_base.crypto import EncryptedText
-from secure_base.db import Base
+from secure_base.sqltypes import Base, UTCDateTime, utcnow
 
 STATUS_NEW = "new"
 STATUS_IN_REVIEW = "in_review"
@@ -103,57 +99,3 @@ class IntakeSubmission(Base):
             f"IntakeSubmission(id={self.id!r}, created_at={self.created_at!r}, "
             f"urgent={self.urgent!r}, status={self.status!r})"
         )
-
-
-# Columns added to intake_submissions after it first shipped. Each must be nullable (or
-# have a server default): ALTER TABLE cannot add a NOT NULL column to a table with rows.
-ADDED_COLUMNS = ("status_changed_at",)
-
-
-def _missing_columns(engine: Engine) -> list[Column]:
-    inspector = inspect(engine)
-    table = IntakeSubmission.__table__
-    if not inspector.has_table(table.name):
-        return []  # create_all creates it complete
-    present = {column["name"] for column in inspector.get_columns(table.name)}
-    return [table.c[name] for name in ADDED_COLUMNS if name not in present]
-
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add the columns of :data:`ADDED_COLUMNS` an existing ``intake_submissions`` lacks.
-
-    Idempotent: a table that already has them is left alone. Works on SQLite and
-    PostgreSQL; the column types are compiled for the engine's dialect from the model.
-
-    Args:
-        engine: Engine of the application database (after ``create_all``).
-
-    Returns:
-        The names of the columns added (empty when the table was up to date).
-
-    Raises:
-        OperationalError: When adding a column fails for a reason other than another
-            process having added it first.
-
-    """
-    missing = _missing_columns(engine)
-    if not missing:
-        return []
-    preparer = engine.dialect.identifier_preparer
-    table_name = preparer.format_table(IntakeSubmission.__table__)
-    # PostgreSQL can skip a column another process added in the meantime; SQLite has
-    # no ADD COLUMN IF NOT EXISTS, so a lost race is recognised below instead.
-    if_not_exists = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
-    try:
-        with engine.begin() as conn:
-            for column in missing:
-                column_type = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(
-                    f"ALTER TABLE {table_name} ADD COLUMN {if_not_exists}"
-                    f"{preparer.format_column(column)} {column_type}"
-                )
-    except OperationalError:
-        if _missing_columns(engine):
-            raise
-        return []  # another process added them first
-    return [column.name for column in missing]

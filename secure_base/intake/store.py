@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from secure_base import notify
-from secure_base.crisis.models import utcnow
 from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS
 from secure_base.intake.models import STATUS_NEW, STATUSES, IntakeSubmission
 from secure_base.intake.scoring import score_screening
+from secure_base.sqltypes import utcnow
 
 SORT_URGENCY = "urgency"
 SORT_DATE = "date"
