@@ -101,6 +101,19 @@ def test_rules_are_documented_and_categorised():
     assert used == set(R.CATEGORIES)
 
 
+def test_rule_tables_are_read_as_written():
+    """YAML words such as "off" and "no" stay text; a misspelt field is an error."""
+    rules = {rule.name: rule for rule in R.ALL_RULES}
+    assert {"off", "up"} <= set(rules["kill_self"].unless_followed_by)
+    assert "no" in rules["cant_go_on"].followed_by
+    with pytest.raises(ValueError, match="unknown field"):
+        R._rule({"name": "x", "about": "y", "patterns": ["die"], "unless_folowed_by": ["a"]},
+                R.SUICIDAL_IDEATION, "test.yml")
+    with pytest.raises(ValueError, match="cannot have exceptions"):
+        R._rule({"name": "x", "about": "y", "patterns": ["die"], "followed_by": ["a"]},
+                R.BENIGN, "test.yml")
+
+
 def test_every_rule_word_normalises_to_itself_without_a_tagger(blank):
     """Words the rules use are matched as typed on the blank (lemma-less) path."""
     vocabulary = sorted(w for w in language.vocabulary() if re.fullmatch(r"[a-z][a-z'-]*", w))
