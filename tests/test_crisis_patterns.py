@@ -1,4 +1,4 @@
-"""The deterministic crisis rules (secure_base.crisis.patterns) on real en_core_web_sm docs.
+"""The deterministic crisis rules (secure_base/crisis/rules.yml) on real en_core_web_sm docs.
 
 Three ways a text reaches the rules are checked throughout:
 * ``rasa``  - lower-cased text through en_core_web_sm without the parser, as Rasa's
@@ -18,8 +18,8 @@ from typing import Dict, List, Optional
 import pytest
 import yaml
 
-from secure_base.crisis import CrisisDetector, CrisisMatch
-from secure_base.crisis import patterns as P
+from secure_base.crisis import CrisisDetector, CrisisMatch, language
+from secure_base.crisis import rules as R
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "heldout" / "crisis.yml"
@@ -91,24 +91,37 @@ def test_all_patterns_compile_and_pass_spacy_validation():
 
 
 def test_rules_are_documented_and_categorised():
-    names = [rule.name for rule in P.ALL_RULES]
+    names = [rule.name for rule in R.ALL_RULES]
     assert len(names) == len(set(names))
-    for rule in P.ALL_RULES:
-        assert rule.category in P.CATEGORIES + (P.BENIGN,), rule.name
+    for rule in R.ALL_RULES:
+        assert rule.category in R.CATEGORIES + (R.BENIGN,), rule.name
         assert rule.about.strip(), rule.name
         assert rule.patterns or rule.phrases, rule.name
-    used = {rule.category for rule in P.RULES}
-    assert used == set(P.CATEGORIES)
+    used = {rule.category for rule in R.RULES}
+    assert used == set(R.CATEGORIES)
+
+
+def test_rule_tables_are_read_as_written():
+    """YAML words such as "off" and "no" stay text; a misspelt field is an error."""
+    rules = {rule.name: rule for rule in R.ALL_RULES}
+    assert {"off", "up"} <= set(rules["kill_self"].unless_followed_by)
+    assert "no" in rules["cant_go_on"].followed_by
+    with pytest.raises(ValueError, match="unknown field"):
+        R._rule({"name": "x", "about": "y", "patterns": ["die"], "unless_folowed_by": ["a"]},
+                R.SUICIDAL_IDEATION, "test.yml")
+    with pytest.raises(ValueError, match="cannot have exceptions"):
+        R._rule({"name": "x", "about": "y", "patterns": ["die"], "followed_by": ["a"]},
+                R.BENIGN, "test.yml")
 
 
 def test_every_rule_word_normalises_to_itself_without_a_tagger(blank):
     """Words the rules use are matched as typed on the blank (lemma-less) path."""
-    vocabulary = sorted(w for w in P.vocabulary() if re.fullmatch(r"[a-z][a-z'-]*", w))
+    vocabulary = sorted(w for w in language.vocabulary() if re.fullmatch(r"[a-z][a-z'-]*", w))
     assert len(vocabulary) > 500
     for word in vocabulary:
         doc = blank.nlp.make_doc(word)
         if len(doc) == 1:
-            assert P.normalise(doc[0]) == word, word
+            assert language.normalise(doc[0]) == word, word
 
 
 def test_detect_does_not_modify_the_callers_doc(detector, nlp_rasa):
@@ -122,7 +135,7 @@ def test_match_reports_rule_category_and_offsets_but_no_text(detector, nlp_full)
     text = "Sorry to bother you. I want to end it all tonight."
     match = detector.detect(nlp_full(text))
     assert match is not None
-    assert match.category == P.SUICIDAL_IDEATION
+    assert match.category == R.SUICIDAL_IDEATION
     assert "end it all" in text[match.start_char : match.end_char].lower()
     assert match.as_dict() == {"rule": match.rule, "category": match.category}
 
@@ -169,23 +182,23 @@ def test_slang_and_misspellings_fire_on_every_path(detect_all_ways, text, casing
 
 
 CATEGORY_EXAMPLES = [
-    ("I've been thinking about suicide a lot", P.SUICIDAL_IDEATION),
-    ("honestly I wish I could go to sleep and never wake up", P.SUICIDAL_IDEATION),
-    ("I keep cutting my thighs when things get bad", P.SELF_HARM),
-    ("I burn myself with a lighter", P.SELF_HARM),
-    ("I've saved up a month of my tablets", P.PLAN_OR_MEANS),
-    ("I'm going to jump off the bridge", P.PLAN_OR_MEANS),
-    ("my dad keeps a loaded gun and I know where", P.PLAN_OR_MEANS),
-    ("everyone would be better off without me", P.BURDEN),
-    ("I'm such a burden to my family", P.BURDEN),
-    ("this is my last message", P.GOODBYE),
-    ("I've written letters to my family", P.GOODBYE),
-    ("my partner hits me", P.DANGER_FROM_OTHERS),
-    ("someone is threatening me", P.DANGER_FROM_OTHERS),
-    ("I'm not safe at home", P.DANGER_FROM_OTHERS),
-    ("I'm being abused", P.ABUSE),
-    ("I was sexually assaulted", P.ABUSE),
-    ("my boyfriend hurts my little boy", P.ABUSE),
+    ("I've been thinking about suicide a lot", R.SUICIDAL_IDEATION),
+    ("honestly I wish I could go to sleep and never wake up", R.SUICIDAL_IDEATION),
+    ("I keep cutting my thighs when things get bad", R.SELF_HARM),
+    ("I burn myself with a lighter", R.SELF_HARM),
+    ("I've saved up a month of my tablets", R.PLAN_OR_MEANS),
+    ("I'm going to jump off the bridge", R.PLAN_OR_MEANS),
+    ("my dad keeps a loaded gun and I know where", R.PLAN_OR_MEANS),
+    ("everyone would be better off without me", R.BURDEN),
+    ("I'm such a burden to my family", R.BURDEN),
+    ("this is my last message", R.GOODBYE),
+    ("I've written letters to my family", R.GOODBYE),
+    ("my partner hits me", R.DANGER_FROM_OTHERS),
+    ("someone is threatening me", R.DANGER_FROM_OTHERS),
+    ("I'm not safe at home", R.DANGER_FROM_OTHERS),
+    ("I'm being abused", R.ABUSE),
+    ("I was sexually assaulted", R.ABUSE),
+    ("my boyfriend hurts my little boy", R.ABUSE),
 ]
 
 

@@ -1,9 +1,15 @@
-"""Crisis handling: detection patterns, the crisis event model, its queries and alerts.
+"""Crisis handling: detection rules, the crisis event model, its queries and alerts.
 
-``secure_base.crisis.patterns`` holds the curated spaCy rules and ``CrisisDetector``
-(also importable from here). They are imported lazily, so that code which only needs
-``secure_base.crisis.models``, ``secure_base.crisis.store`` or
-``secure_base.crisis.alerts`` (the action server, the CLIs) never imports spaCy.
+* ``rules.yml``, ``idioms.yml``, ``words.yml`` - the curated rules, figures of speech and
+  word lists (data, for clinical review), read by ``secure_base.crisis.rules``;
+* ``secure_base.crisis.language`` - the pattern language and word normalisation;
+* ``secure_base.crisis.detector`` - ``CrisisDetector``, which applies the rules (also
+  importable from here, with ``CrisisMatch`` and ``CATEGORIES``);
+* ``secure_base.crisis.models`` and ``secure_base.crisis.store`` - crisis events;
+* ``secure_base.crisis.alerts`` - the one path that records an event and tells staff.
+
+The detector is imported lazily, so that code which only needs ``models``, ``store`` or
+``alerts`` (the action server, the CLIs) never imports spaCy or reads the rule tables.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ __all__ = ["CATEGORIES", "CrisisDetector", "CrisisMatch"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from secure_base.crisis import patterns
+        from secure_base.crisis import detector
 
-        return getattr(patterns, name)
+        return getattr(detector, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,8 @@ A person who says they want to die must get help every time, whatever the intent
 classifier learned. This component runs after every classifier (including
 ``FallbackClassifier``) and makes the message's intent ``crisis`` when any of these holds:
 
-(a) the deterministic rules in ``secure_base.crisis.patterns`` match the text (layer
-    ``"patterns"``);
+(a) the curated rules (``secure_base/crisis/rules.yml``, applied by
+    ``secure_base.crisis.detector``) match the text (layer ``"patterns"``);
 (b) a classifier ranked ``crisis`` with confidence ``>= ranking_threshold`` (default
     0.3), even if it is not the top intent - for example behind ``nlu_fallback`` or a
     look-alike intent (layer ``"classifier"``);
@@ -47,7 +47,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from secure_base.crisis.patterns import CrisisDetector, CrisisMatch
+from secure_base.crisis.detector import CrisisDetector, CrisisMatch
 
 logger = logging.getLogger(__name__)
 
