@@ -66,11 +66,35 @@ class SessionFormat(BaseModel):
     detail: str = ""
 
 
+def _has_a_number(line: str) -> bool:
+    """A resource line must give something to call or text (at least three digits)."""
+    return sum(character.isdigit() for character in line) >= 3
+
+
 class CrisisRegion(BaseModel):
-    """Crisis lines of one region."""
+    """Crisis resources of one region, by kind of danger."""
 
     label: str
+    #: Suicide and crisis lines (risk to self; also given for harm to others).
     lines: list[str] = Field(..., min_items=1)
+    #: How to reach emergency services, e.g. "call 911".
+    emergency: str
+    #: Domestic-violence and abuse lines (harm from someone else).
+    domestic_violence: list[str] = Field(..., min_items=1)
+    #: Poison control or urgent medical advice (something swallowed, an injury).
+    medical: list[str] = Field(..., min_items=1)
+
+    @validator("lines", "domestic_violence", "medical", each_item=True)
+    def _line_gives_a_number(cls, line: str) -> str:  # noqa: N805
+        if not line.strip() or not _has_a_number(line):
+            raise ValueError(f"{line!r} must give a number to call or text")
+        return line.strip()
+
+    @validator("emergency")
+    def _emergency_gives_a_number(cls, emergency: str) -> str:  # noqa: N805
+        if not _has_a_number(emergency):
+            raise ValueError(f"emergency {emergency!r} must give a number to call")
+        return emergency.strip()
 
 
 class Crisis(BaseModel):
