@@ -38,7 +38,11 @@ def used_by_code_or_forms() -> set[str]:
     }
     names |= {f"utter_more_{key}" for key in TOPIC_KEYS}
     names |= {f"utter_compare_{a}__{b}" for a, b in COMPARE_PAIRS}
-    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").rglob("*.py"))
+    # Actions, and the crisis policy with the names it predicts (secure_base/crisis).
+    sources = [*(ROOT / "actions").rglob("*.py"),
+               *(ROOT / "secure_base" / "policies").rglob("*.py"),
+               ROOT / "secure_base" / "crisis" / "__init__.py"]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in sources)
     names |= set(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", code))
     return names
 

@@ -10,7 +10,8 @@ response stays a plain Rasa response that works with the action server down.
 It also gives every response a conditional variation for conversations in which a
 crisis was detected (slot ``crisis_flag``), which appends a short line with the crisis
 numbers: after a crisis, every later answer keeps that line, without any custom code at
-serving time.
+serving time. A second variation (slot ``safety_check_in``, true for one turn when a
+message mentions a crisis topic without acute risk) appends a gentle check-in instead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rasa.shared.importers.importer import ResponsesSyncImporter
 from rasa.shared.importers.rasa import RasaFileImporter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from secure_base.crisis import CRISIS_FLAG_SLOT
+from secure_base.crisis import CHECK_IN_SLOT, CRISIS_FLAG_SLOT
 from secure_base.profile import PracticeProfile, load_profile
 from secure_base.settings import PROJECT_ROOT
 
@@ -78,18 +79,21 @@ def render_profile_responses(
     return responses
 
 
-def with_crisis_reminders(responses: Responses, reminder: str) -> Responses:
-    """Adds a ``crisis_flag``-conditioned copy of each plain variation, with a reminder.
+def with_crisis_reminders(
+    responses: Responses, reminder: str, slot: str = CRISIS_FLAG_SLOT
+) -> Responses:
+    """Adds a copy of each plain variation, conditioned on ``slot``, with a reminder.
 
     Args:
         responses: Responses by name.
         reminder: The line appended to the text of each copy.
+        slot: The boolean slot the copies are conditioned on.
 
     Returns:
         A new mapping; the input is not changed.
     """
     result: Responses = {}
-    condition = [{"type": "slot", "name": CRISIS_FLAG_SLOT, "value": True}]
+    condition = [{"type": "slot", "name": slot, "value": True}]
     for name, variations in responses.items():
         result[name] = list(variations)
         if name.startswith(NO_REMINDER_PREFIXES):
@@ -102,6 +106,14 @@ def with_crisis_reminders(responses: Responses, reminder: str) -> Responses:
             flagged["condition"] = condition
             result[name].append(flagged)
     return result
+
+
+def with_safety_lines(responses: Responses, profile: PracticeProfile) -> Responses:
+    """Both reminder variations: after a crisis, and for a one-turn check-in."""
+    plain = responses
+    flagged = with_crisis_reminders(plain, profile.crisis_short_line())
+    checked = with_crisis_reminders(plain, profile.safety_check_in_line(), CHECK_IN_SLOT)
+    return {name: flagged[name] + checked[name][len(plain[name]):] for name in plain}
 
 
 class PracticeProfileImporter(RasaFileImporter):
@@ -132,9 +144,7 @@ class PracticeProfileImporter(RasaFileImporter):
             clashes = sorted(set(rendered) & set(base.responses))
             if clashes:
                 raise ValueError(f"Responses defined both in domain and templates: {clashes}")
-            responses = with_crisis_reminders(
-                {**base.responses, **rendered}, profile.crisis_short_line()
-            )
+            responses = with_safety_lines({**base.responses, **rendered}, profile)
             merged = base.as_dict()
             merged["responses"] = responses
             self._domain_dict = copy.deepcopy(merged)
@@ -167,8 +177,6 @@ class PracticeProfileImporter(RasaFileImporter):
         """NLU data whose responses (FAQ answers) also get the crisis reminder."""
         if language not in self._nlu:
             data = super().get_nlu_data(language)
-            data.responses = with_crisis_reminders(
-                data.responses, self._profile().crisis_short_line()
-            )
+            data.responses = with_safety_lines(data.responses, self._profile())
             self._nlu[language] = data
         return self._nlu[language]

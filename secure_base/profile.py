@@ -158,6 +158,14 @@ class PracticeProfile(BaseModel):
         """One short reminder line with the region's crisis numbers."""
         return "If you are not safe right now: " + "; ".join(self.crisis.current().lines) + "."
 
+    def safety_check_in_line(self) -> str:
+        """The gentle check-in added to an answer that touched on a crisis topic."""
+        return (
+            "If any of this is about you right now, you don't have to wait or explain: "
+            + "; ".join(self.crisis.current().lines)
+            + ". Nobody reads this chat live, but they are there now."
+        )
+
     def contact_text(self) -> str:
         """How to reach the practice, in one sentence."""
         c = self.contact

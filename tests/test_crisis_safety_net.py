@@ -108,14 +108,16 @@ def test_last_in_the_pipeline_and_valid_in_the_predict_graph():
 
     config = rasa.shared.utils.io.read_yaml_file(str(ROOT / "config.yml"))
     assert config["pipeline"][-1]["name"] == "secure_base.nlu.crisis_safety_net.CrisisSafetyNet"
-    assert config["pipeline"][-2]["name"] == "FallbackClassifier"
+    # The risk classifier's assessment comes just before it, after every intent classifier.
+    assert config["pipeline"][-2]["name"] == "secure_base.nlu.risk_classifier.RiskClassifier"
+    assert config["pipeline"][-3]["name"] == "FallbackClassifier"
     recipe = Recipe.recipe_for_name(config["recipe"])
     model_config = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH)
     validation.validate(model_config)
     nodes = model_config.predict_schema.nodes
     (node_name,) = (n for n in nodes if n.startswith("run_secure_base.nlu.crisis_safety_net"))
-    (fallback,) = (n for n in nodes if n.startswith("run_FallbackClassifier"))
-    assert nodes[node_name].needs == {"messages": fallback}
+    (risk,) = (n for n in nodes if n.startswith("run_secure_base.nlu.risk_classifier"))
+    assert nodes[node_name].needs == {"messages": risk}
     assert nodes["run_RegexMessageHandler"].needs["messages"] == node_name
     assert not [n for n in model_config.train_schema.nodes if "crisis_safety_net" in n]
 
@@ -146,7 +148,11 @@ def test_patterns_override_a_confident_classifier(safety_net, make_message, text
     decision = message.get(SAFETY_NET_PROPERTY)
     assert decision["fired"] is True
     assert decision["layer"] == "patterns"
-    assert decision["category"] == category
+    assert decision["rule_category"] == category
+    # The response category: danger from someone else, or risk to self.
+    others = category in {"danger_from_others", "abuse"}
+    assert decision["category"] == ("harm_from_others" if others else "self")
+    assert decision["tier"] == "acute"
     assert decision["rule"]
     assert decision["classifier_confidence"] == pytest.approx(0.02)
 
@@ -226,8 +232,9 @@ def test_crisis_ranked_above_threshold_fires_even_if_not_top(safety_net, make_me
     assert message.get(SAFETY_NET_PROPERTY) == {
         "fired": True,
         "layer": "classifier",
+        "tier": "acute",
         "rule": "intent_ranking",
-        "category": None,
+        "category": "self",
         "classifier_confidence": pytest.approx(0.35),
     }
 

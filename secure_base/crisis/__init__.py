@@ -20,9 +20,21 @@ from typing import Any
 CRISIS_INTENT = "crisis"
 CRISIS_RESPONSE = "utter_crisis"
 CRISIS_RECORD_ACTION = "action_crisis_record"
+# The turn after a crisis response (secure_base/policies/crisis_policy.py): "I'm safe" is
+# acknowledged; "no" gets the emergency guidance again; anything unclear asks again; a wish
+# to go on with the intake is answered explicitly.
+SAFE_INTENT = "confirm_safe"
+FOLLOW_UP_SAFE = "utter_crisis_followup_safe"
+FOLLOW_UP_UNSAFE = "utter_crisis_followup_unsafe"
+FOLLOW_UP_UNCLEAR = "utter_crisis_followup_unclear"
+FOLLOW_UP_CONTINUE = "utter_crisis_followup_continue"
+FOLLOW_UP_SAFE_CONTINUE = "utter_crisis_followup_safe_continue"
 # Raised once a person was given the crisis response and never cleared: the responses
 # add a crisis-lines reminder while it is set.
 CRISIS_FLAG_SLOT = "crisis_flag"
+# True for one turn when a message mentions a crisis topic without acute risk: the answer
+# then carries a check-in line with the crisis numbers.
+CHECK_IN_SLOT = "safety_check_in"
 # The parse-data property in which the crisis safety net says why it decided, and the
 # detection layer of a crisis the NLU classifier decided on its own.
 SAFETY_NET_PROPERTY = "crisis_safety_net"

@@ -1,7 +1,7 @@
 """Intake pre-screening: the submission model, its queries, scoring and validation.
 
 The conversation itself is ``intake_form`` in the domain, validated by
-``actions/intake.py``; ``python -m secure_base.intake`` is the staff CLI.
+``actions/intake/``; ``python -m secure_base.intake`` is the staff CLI.
 """
 
 from __future__ import annotations

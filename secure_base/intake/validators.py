@@ -2,7 +2,7 @@
 
 Each parser takes the text the person typed (or a button payload) and returns the
 normalised value, or ``None`` / raises :class:`InvalidAnswer` with a reason that can be
-shown to the person. The form validation action (``actions/intake.py``) turns these
+shown to the person. The form validation action (``actions/intake/``) turns these
 into friendly re-asks.
 """
 

@@ -38,6 +38,12 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -47,17 +53,33 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from secure_base.crisis import CLASSIFIER_LAYER, CRISIS_INTENT, SAFETY_NET_PROPERTY
 from secure_base.crisis.detector import CrisisDetector, CrisisMatch
+from secure_base.nlu.risk_classifier import (
+    ACUTE,
+    HARM_FROM_OTHERS,
+    MENTION,
+    NO_RISK,
+    RISK_PROPERTY,
+    SELF,
+)
 
 logger = logging.getLogger(__name__)
 
-CRISIS_INTENT = "crisis"
-#: The message property (and key in the parse result) describing a decision.
-SAFETY_NET_PROPERTY = "crisis_safety_net"
 RANKING_THRESHOLD_KEY = "ranking_threshold"
 
 LAYER_PATTERNS = "patterns"
-LAYER_CLASSIFIER = "classifier"
+LAYER_CLASSIFIER = CLASSIFIER_LAYER
+LAYER_RISK = "risk_classifier"
+MENTION_OVERRIDE_KEY = "mention_override"
+
+TIER_ACUTE, TIER_MENTION, TIER_NONE = ACUTE, MENTION, NO_RISK
+#: Entities the safety net adds, read by slot mappings in the domain: the crisis
+#: response's category, and the one-turn check-in line for a mention.
+CATEGORY_ENTITY = "crisis_category"
+CHECK_IN_ENTITY = "safety_check_in"
+#: Curated rule categories about danger from another person.
+OTHERS_RULE_CATEGORIES = frozenset({"danger_from_others", "abuse"})
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +107,83 @@ def _confidence(entry: Any) -> float:
         return 0.0
 
 
+def _is_acute(risk: Optional[Dict[str, Any]]) -> bool:
+    return bool(risk) and risk.get("tier") == TIER_ACUTE
+
+
+def response_category(rule_category: Optional[str]) -> str:
+    """The response category of a curated rule's category (harm from others or self)."""
+    return HARM_FROM_OTHERS if rule_category in OTHERS_RULE_CATEGORIES else SELF
+
+
+def decide(
+    match: Optional[CrisisMatch],
+    top_is_crisis: bool,
+    ranked_high: bool,
+    risk: Optional[Dict[str, Any]],
+    idiom: Optional[str],
+    mention_override: float,
+) -> Dict[str, Any]:
+    """The safety net's decision from its three layers (pure; see the module docstring).
+
+    Args:
+        match: The curated rules' match, if any.
+        top_is_crisis: The intent classifier's top intent is ``crisis``.
+        ranked_high: It ranked ``crisis`` at or above the ranking threshold.
+        risk: The risk classifier's assessment (``RiskAssessment.as_dict``), if any.
+        idiom: A benign figure of speech that explains the classifier's crisis, if any.
+        mention_override: P(mention) from which a rule match on a message that the risk
+            classifier finds not acute is treated as a mention.
+
+    Returns:
+        ``{"fired", "tier", "layer", "rule", "category"}`` and, when a layer's crisis was
+        set aside, ``"suppressed"``.
+    """
+    risk_tier = risk.get("tier") if risk else None
+    risk_category = risk.get("category") if risk else None
+
+    def result(tier: str, layer: Optional[str], rule: Optional[str],
+               category: Optional[str], suppressed: Optional[str] = None) -> Dict[str, Any]:
+        decision = {"fired": tier == TIER_ACUTE, "tier": tier, "layer": layer,
+                    "rule": rule, "category": category}
+        if suppressed:
+            decision["suppressed"] = suppressed
+        return decision
+
+    if risk_tier == TIER_ACUTE:
+        rule = match.rule if match else None
+        return result(TIER_ACUTE, LAYER_RISK, rule, risk_category or SELF)
+    if match is not None:
+        mention = float(risk.get("mention") or 0.0) if risk else 0.0
+        if risk_tier == TIER_MENTION and mention >= mention_override:
+            # "What's the difference between self-harm and suicidal ideation?": the rule
+            # saw the words, the classifier (trained on such questions) sees a question.
+            return result(TIER_MENTION, LAYER_PATTERNS, match.rule, None, "mention")
+        decision = result(TIER_ACUTE, LAYER_PATTERNS, match.rule,
+                          response_category(match.category))
+        decision["rule_category"] = match.category
+        return decision
+    if top_is_crisis or ranked_high:
+        if idiom:
+            return result(TIER_NONE, LAYER_CLASSIFIER, idiom, None, "benign_idiom")
+        return result(TIER_ACUTE, LAYER_CLASSIFIER,
+                      "top_intent" if top_is_crisis else "intent_ranking", SELF)
+    if risk_tier == TIER_MENTION:
+        return result(TIER_MENTION, LAYER_RISK, None, None)
+    return result(TIER_NONE, None, None, None)
+
+
+def _add_entity(message: Message, entity: str, value: Any) -> None:
+    """Adds an entity that a slot mapping reads (no action server needed)."""
+    entities = [e for e in (message.get(ENTITIES) or []) if isinstance(e, dict)
+                and e.get(ENTITY_ATTRIBUTE_TYPE) != entity]
+    text = message.get(TEXT) or ""
+    entities.append({ENTITY_ATTRIBUTE_TYPE: entity, ENTITY_ATTRIBUTE_VALUE: value,
+                     ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text),
+                     EXTRACTOR: "CrisisSafetyNet"})
+    message.set(ENTITIES, entities, add_to_output=True)
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
@@ -98,7 +197,7 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         ``ranking_threshold``: the classifier confidence for ``crisis`` (anywhere in
         ``intent_ranking``) from which the safety net fires.
         """
-        return {RANKING_THRESHOLD_KEY: 0.3}
+        return {RANKING_THRESHOLD_KEY: 0.3, MENTION_OVERRIDE_KEY: 0.6}
 
     @staticmethod
     def supported_languages() -> Optional[List[str]]:
@@ -132,6 +231,7 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
                 f"and 1, not {threshold}."
             )
         self.ranking_threshold = float(threshold)
+        self.mention_override = float(self.component_config[MENTION_OVERRIDE_KEY])
         self._detector = detector if detector is not None else shared_detector()
 
     @classmethod
@@ -167,36 +267,36 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         ranking = [entry for entry in ranking if isinstance(entry, dict)] if isinstance(
             ranking, list
         ) else []
-        classifier_confidence = self._classifier_confidence(intent, ranking)
+        risk = message.get(RISK_PROPERTY)
+        risk = risk if isinstance(risk, dict) else None
         top_is_crisis = isinstance(intent, dict) and intent.get(INTENT_NAME_KEY) == CRISIS_INTENT
         ranked_high = any(
             entry.get(INTENT_NAME_KEY) == CRISIS_INTENT
             and _confidence(entry) >= self.ranking_threshold
             for entry in ranking
         )
-        if match is not None:
-            decision = {
-                "fired": True,
-                "layer": LAYER_PATTERNS,
-                "rule": match.rule,
-                "category": match.category,
-            }
-        elif (top_is_crisis or ranked_high) and (idiom := self._benign_idiom(message, text)):
-            # The classifier reacted to a risky word ("killing", "died") that a curated
-            # figure-of-speech rule explains ("this homework is killing me") and no crisis
-            # rule matched: fall back to the classifier's best other intent.
-            self._demote_crisis(message, ranking, idiom)
-            return
-        elif top_is_crisis or ranked_high:
-            decision = {
-                "fired": True,
-                "layer": LAYER_CLASSIFIER,
-                "rule": "top_intent" if top_is_crisis else "intent_ranking",
-                "category": None,
-            }
+        idiom = None
+        if match is None and (top_is_crisis or ranked_high) and not _is_acute(risk):
+            idiom = self._benign_idiom(message, text)
+        decision = decide(
+            match, top_is_crisis, ranked_high, risk, idiom, self.mention_override
+        )
+        decision["classifier_confidence"] = self._classifier_confidence(intent, ranking)
+        if decision["tier"] == TIER_ACUTE:
+            self._fire(message, ranking, decision)
         else:
-            return
-        decision["classifier_confidence"] = classifier_confidence
+            if top_is_crisis or ranked_high:
+                # Set aside (a figure of speech, or a mention): answer the best other intent.
+                self._demote_crisis(message, ranking)
+            if decision["tier"] == TIER_MENTION:
+                _add_entity(message, CHECK_IN_ENTITY, True)
+            if decision["tier"] != TIER_NONE or decision.get("suppressed"):
+                message.set(SAFETY_NET_PROPERTY, decision, add_to_output=True)
+                logger.info("Crisis safety net: tier=%s (suppressed=%s, rule=%s).",
+                            decision["tier"], decision.get("suppressed"), decision["rule"])
+
+    def _fire(self, message: Message, ranking: List[Dict[str, Any]],
+              decision: Dict[str, Any]) -> None:
         crisis = {INTENT_NAME_KEY: CRISIS_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
         new_ranking = [dict(crisis)] + [
             entry for entry in ranking if entry.get(INTENT_NAME_KEY) != CRISIS_INTENT
@@ -204,6 +304,7 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         message.set(INTENT, crisis, add_to_output=True)
         message.set(INTENT_RANKING_KEY, new_ranking, add_to_output=True)
         message.set(SAFETY_NET_PROPERTY, decision, add_to_output=True)
+        _add_entity(message, CATEGORY_ENTITY, decision["category"])
         logger.info(
             "Crisis safety net fired (layer=%s, rule=%s, category=%s).",
             decision["layer"],
@@ -226,17 +327,12 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         return spans[0][0] if spans else None
 
     @staticmethod
-    def _demote_crisis(message: Message, ranking: List[Dict[str, Any]], idiom: str) -> None:
+    def _demote_crisis(message: Message, ranking: List[Dict[str, Any]]) -> None:
+        """Makes the classifier's best other intent the answer (crisis was set aside)."""
         others = [entry for entry in ranking if entry.get(INTENT_NAME_KEY) != CRISIS_INTENT]
         if others:
             message.set(INTENT, dict(others[0]), add_to_output=True)
         message.set(INTENT_RANKING_KEY, others, add_to_output=True)
-        message.set(
-            SAFETY_NET_PROPERTY,
-            {"fired": False, "suppressed": "benign_idiom", "rule": idiom},
-            add_to_output=True,
-        )
-        logger.info("Crisis safety net: classifier crisis set aside (idiom rule %s).", idiom)
 
     def _detect(self, message: Message, text: str) -> Optional[CrisisMatch]:
         """Runs the rules on the message's spaCy doc, or on its lower-cased text."""

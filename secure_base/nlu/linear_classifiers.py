@@ -71,6 +71,8 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "max_iter": 5000,
     # How many entries the ranking keeps (0 = all).
     "ranking_length": 10,
+    # scikit-learn's class_weight (None, or "balanced" for skewed label counts).
+    "class_weight": None,
 }
 
 
@@ -163,7 +165,8 @@ class LinearModel:
     def fit(cls, features: scipy.sparse.csr_matrix, labels: Sequence[str],
             config: Dict[str, Any]) -> LinearModel:
         """Trains on the feature matrix (deterministic: lbfgs, no sampling)."""
-        model = LogisticRegression(C=config["C"], max_iter=config["max_iter"])
+        model = LogisticRegression(C=config["C"], max_iter=config["max_iter"],
+                                   class_weight=config.get("class_weight"))
         model.fit(features, list(labels))
         coef, intercept = model.coef_, model.intercept_
         if len(model.classes_) == 2:  # binary LR keeps one row; make it two for softmax

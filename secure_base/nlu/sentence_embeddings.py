@@ -22,6 +22,7 @@ Only sentence features are produced: the linear classifiers
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import logging
 import os
@@ -135,6 +136,15 @@ class SentenceEncoder:
         return np.concatenate(rows).astype(np.float32)
 
 
+@functools.cache
+def shared_encoder(name: str, max_tokens: int = 128) -> SentenceEncoder:
+    """The process-wide encoder ``name``, loaded once per process.
+
+    The featurizer and the risk classifier share it (the weights take about 400 MB).
+    """
+    return SentenceEncoder(model_directory(name), max_tokens)
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
@@ -160,9 +170,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
                  encoder: Optional[SentenceEncoder] = None) -> None:
         """Loads the encoder (once per process and graph node)."""
         super().__init__(name, config)
-        self._encoder = encoder or SentenceEncoder(
-            model_directory(self._config[MODEL_NAME_KEY]), self._config[MAX_TOKENS_KEY]
-        )
+        self._encoder = encoder or shared_encoder(
+            self._config[MODEL_NAME_KEY], self._config[MAX_TOKENS_KEY])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,

@@ -6,11 +6,18 @@ policy outranks every other one (including a form's happy path): when the latest
 message is a ``crisis`` intent, it deactivates any active form and predicts the static
 crisis response, then the recording action, then listens. Nothing here is learned, so
 it behaves the same on every model and at any model confidence.
+
+The crisis response asks whether the person is safe right now, so the policy also owns
+the turn that answers it (:func:`follow_up_plan`): "yes" / "I'm safe" is acknowledged
+(numbers repeated briefly, an offer to go on); "no" gets the emergency guidance again;
+a wish to continue an interrupted intake is answered explicitly (it resumes once they say
+they are safe); anything else asks again, so the turn after a crisis response is never
+small talk or "that's outside what I can help with".
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
 from rasa.engine.graph import ExecutionContext
@@ -23,13 +30,91 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from secure_base.crisis import CRISIS_INTENT, CRISIS_RECORD_ACTION, CRISIS_RESPONSE
+from secure_base.crisis import (
+    CRISIS_INTENT,
+    CRISIS_RECORD_ACTION,
+    CRISIS_RESPONSE,
+    FOLLOW_UP_CONTINUE,
+    FOLLOW_UP_SAFE,
+    FOLLOW_UP_SAFE_CONTINUE,
+    FOLLOW_UP_UNCLEAR,
+    FOLLOW_UP_UNSAFE,
+    SAFE_INTENT,
+)
 
 # The fixed sequence that answers a crisis message.
 CRISIS_SEQUENCE = (CRISIS_RESPONSE, CRISIS_RECORD_ACTION, ACTION_LISTEN_NAME)
 # Actions the processor runs on its own after a user message; they are not part of
 # the sequence above.
 _IGNORED_ACTIONS = {"action_extract_slots"}
+# Intents that answer "are you safe right now?" with yes, and with no; the intent that
+# asks to continue the intake; the form it resumes.
+_YES_INTENTS = {"affirm", SAFE_INTENT}
+_NO_INTENTS = {"deny"}
+_CONTINUE_INTENTS = {"start_intake"}
+INTAKE_FORM = "intake_form"
+# The bot's last step before the person's message, when that message answers a safety
+# question: the crisis response itself, or a follow-up that asked again.
+_AFTER_CRISIS = {CRISIS_RESPONSE, CRISIS_RECORD_ACTION}
+
+
+def last_bot_action(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The last action run before the latest user message (``action_listen`` skipped)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_user:
+                return None  # two user messages in a row: nothing answered in between
+            seen_user = True
+            continue
+        if seen_user and isinstance(event, ActionExecuted) and event.action_name and (
+            event.action_name not in _IGNORED_ACTIONS | {ACTION_LISTEN_NAME}
+        ):
+            return event.action_name
+    return None
+
+
+def follow_up_plan(previous: Optional[Text], intent: Optional[Text]) -> Optional[Tuple[Text, ...]]:
+    """The actions that answer a message following a crisis response, or ``None``.
+
+    Args:
+        previous: The bot's last action before the message (:func:`last_bot_action`).
+        intent: The message's intent.
+
+    Returns:
+        The actions to run, in order (``None``: not a follow-up turn).
+    """
+    if intent == CRISIS_INTENT:
+        return None  # the crisis sequence answers it
+    yes, no, more = intent in _YES_INTENTS, intent in _NO_INTENTS, intent in _CONTINUE_INTENTS
+    if previous in _AFTER_CRISIS:
+        if yes:
+            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
+        if no:
+            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
+        if more:
+            return (FOLLOW_UP_CONTINUE, ACTION_LISTEN_NAME)
+        return (FOLLOW_UP_UNCLEAR, ACTION_LISTEN_NAME)
+    if previous == FOLLOW_UP_CONTINUE:
+        if yes:
+            return (FOLLOW_UP_SAFE_CONTINUE, INTAKE_FORM)
+        if no:
+            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
+        return None
+    if previous == FOLLOW_UP_UNCLEAR:
+        if yes:
+            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
+        if no:
+            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
+        if more:
+            return (FOLLOW_UP_CONTINUE, ACTION_LISTEN_NAME)
+        return None  # asked twice: let them go on (every answer keeps the crisis line)
+    if previous == FOLLOW_UP_UNSAFE:
+        if yes:
+            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
+        if no:
+            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
+    return None
 
 
 def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]:
@@ -45,14 +130,21 @@ def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]
 
 
 def next_crisis_action(tracker: DialogueStateTracker) -> Optional[Text]:
-    """The next action of the crisis sequence, or ``None`` if no crisis is being handled."""
+    """The next action of the crisis sequence or of its follow-up, or ``None``."""
     latest = tracker.latest_message
-    if latest is None or latest.intent.get("name") != CRISIS_INTENT:
+    if latest is None:
+        return None
+    intent = latest.intent.get("name")
+    if intent == CRISIS_INTENT:
+        plan: Optional[Tuple[Text, ...]] = CRISIS_SEQUENCE
+    else:
+        plan = follow_up_plan(last_bot_action(tracker), intent)
+    if plan is None:
         return None
     done = actions_since_last_user_message(tracker)
-    if tuple(done) != CRISIS_SEQUENCE[: len(done)] or len(done) >= len(CRISIS_SEQUENCE):
-        return None  # someone else already took over this turn
-    return CRISIS_SEQUENCE[len(done)]
+    if tuple(done) != plan[: len(done)] or len(done) >= len(plan):
+        return None  # someone else already took over this turn, or the plan is done
+    return plan[len(done)]
 
 
 @DefaultV1Recipe.register(

@@ -1,0 +1,122 @@
+"""The crisis policy's sequence and the safety follow-up, on real trackers."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from secure_base.crisis import (
+    CRISIS_RECORD_ACTION,
+    CRISIS_RESPONSE,
+    FOLLOW_UP_CONTINUE,
+    FOLLOW_UP_SAFE,
+    FOLLOW_UP_SAFE_CONTINUE,
+    FOLLOW_UP_UNCLEAR,
+    FOLLOW_UP_UNSAFE,
+)
+from secure_base.policies.crisis_policy import (
+    INTAKE_FORM,
+    follow_up_plan,
+    last_bot_action,
+    next_crisis_action,
+)
+
+
+def user(intent: str) -> UserUttered:
+    return UserUttered(text=f"<{intent}>", intent={"name": intent, "confidence": 1.0})
+
+
+def tracker(*events) -> DialogueStateTracker:  # type: ignore[no-untyped-def]
+    return DialogueStateTracker.from_events("t", [ActionExecuted(ACTION_LISTEN_NAME), *events])
+
+
+CRISIS_TURN = (
+    user("crisis"),
+    ActionExecuted(CRISIS_RESPONSE),
+    ActionExecuted(CRISIS_RECORD_ACTION),
+    ActionExecuted(ACTION_LISTEN_NAME),
+)
+
+
+def test_a_crisis_message_gets_the_sequence_step_by_step():
+    assert next_crisis_action(tracker(user("crisis"))) == CRISIS_RESPONSE
+    assert next_crisis_action(tracker(user("crisis"), ActionExecuted(CRISIS_RESPONSE))) == (
+        CRISIS_RECORD_ACTION)
+    assert next_crisis_action(tracker(*CRISIS_TURN)) is None
+
+
+@pytest.mark.parametrize(
+    "intent,expected",
+    [
+        ("affirm", FOLLOW_UP_SAFE),
+        ("confirm_safe", FOLLOW_UP_SAFE),
+        ("deny", FOLLOW_UP_UNSAFE),
+        ("start_intake", FOLLOW_UP_CONTINUE),
+        ("greet", FOLLOW_UP_UNCLEAR),
+        ("faq", FOLLOW_UP_UNCLEAR),
+        ("out_of_scope", FOLLOW_UP_UNCLEAR),
+        ("nlu_fallback", FOLLOW_UP_UNCLEAR),
+    ],
+)
+def test_the_turn_after_a_crisis_answers_the_safety_question(intent, expected):
+    state = tracker(*CRISIS_TURN, user(intent))
+    assert last_bot_action(state) == CRISIS_RECORD_ACTION
+    assert next_crisis_action(state) == expected
+    # ...and then listens.
+    state.update(ActionExecuted(expected))
+    assert next_crisis_action(state) == ACTION_LISTEN_NAME
+
+
+def test_a_new_crisis_in_the_follow_up_turn_gets_the_crisis_response():
+    assert next_crisis_action(tracker(*CRISIS_TURN, user("crisis"))) == CRISIS_RESPONSE
+
+
+def test_the_follow_up_also_works_when_the_recording_action_did_not_run():
+    # The action server was down: the response was still sent.
+    state = tracker(user("crisis"), ActionExecuted(CRISIS_RESPONSE),
+                    ActionExecuted(ACTION_LISTEN_NAME), user("deny"))
+    assert next_crisis_action(state) == FOLLOW_UP_UNSAFE
+
+
+def test_continue_then_safe_resumes_the_intake():
+    state = tracker(*CRISIS_TURN, user("start_intake"), ActionExecuted(FOLLOW_UP_CONTINUE),
+                    ActionExecuted(ACTION_LISTEN_NAME), user("confirm_safe"))
+    assert next_crisis_action(state) == FOLLOW_UP_SAFE_CONTINUE
+    state.update(ActionExecuted(FOLLOW_UP_SAFE_CONTINUE))
+    assert next_crisis_action(state) == INTAKE_FORM
+    state.update(ActionExecuted(INTAKE_FORM))
+    assert next_crisis_action(state) is None  # the form takes over
+
+
+@pytest.mark.parametrize(
+    "previous,intent,expected",
+    [
+        # Asked twice: anything but yes/no/continue goes on normally.
+        (FOLLOW_UP_UNCLEAR, "greet", None),
+        (FOLLOW_UP_UNCLEAR, "deny", (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)),
+        (FOLLOW_UP_UNCLEAR, "affirm", (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)),
+        # "No" again after the guidance: the guidance again.
+        (FOLLOW_UP_UNSAFE, "deny", (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)),
+        (FOLLOW_UP_UNSAFE, "confirm_safe", (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)),
+        (FOLLOW_UP_UNSAFE, "faq", None),
+        (FOLLOW_UP_CONTINUE, "deny", (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)),
+        (FOLLOW_UP_CONTINUE, "greet", None),
+        # After an acknowledged "safe", or with no crisis at all, nothing special.
+        (FOLLOW_UP_SAFE, "deny", None),
+        ("utter_greet", "affirm", None),
+        (None, "affirm", None),
+        (CRISIS_RESPONSE, "crisis", None),
+    ],
+)
+def test_follow_up_plan(previous, intent, expected):
+    assert follow_up_plan(previous, intent) == expected
+
+
+def test_last_bot_action_skips_listen_and_slot_extraction():
+    state = tracker(user("greet"), ActionExecuted("utter_greet"),
+                    ActionExecuted(ACTION_LISTEN_NAME), user("affirm"),
+                    ActionExecuted("action_extract_slots"))
+    assert last_bot_action(state) == "utter_greet"
+    assert last_bot_action(tracker(user("greet"))) is None
