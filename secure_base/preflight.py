@@ -1,4 +1,8 @@
-"""Start-up checks: refuse to run with an invalid profile or, in production, no key.
+"""Start-up checks: refuse to run with an invalid profile or, in production, unsafe access.
+
+Production (``SECURE_BASE_ENV=production``) needs an encryption key, a token for Rasa's
+HTTP API, a CORS origin that is not a wildcard, and the action-server and session
+secrets (see docs/security.md).
 
 Run by scripts/run.sh (``python -m secure_base.preflight``) before any server starts.
 Nothing else runs it: servers started some other way must run this command first.
@@ -6,8 +10,10 @@ Nothing else runs it: servers started some other way must run this command first
 
 from __future__ import annotations
 
+import re
 import sys
 
+from secure_base.access import MIN_SECRET_CHARS
 from secure_base.profile import ProfileError, load_profile
 from secure_base.settings import Settings, load_settings
 
@@ -28,6 +34,15 @@ def check(settings: Settings | None = None) -> None:
             "SECURE_BASE_ENV=production but SECURE_BASE_INTAKE_KEY is not set: intake data "
             "cannot be encrypted. Generate a key with `make key` and set it in the environment."
         )
+    check_access(settings)
+    from secure_base.access import MissingSecretError, action_secret, session_secret
+
+    try:
+        # In development this creates the secrets once, before the servers start.
+        action_secret(settings)
+        session_secret(settings)
+    except MissingSecretError as exc:
+        raise PreflightError(str(exc)) from exc
     from secure_base.crypto import InvalidKeyError, MissingKeyError, get_cipher
 
     try:
@@ -35,6 +50,45 @@ def check(settings: Settings | None = None) -> None:
         get_cipher(settings)
     except (MissingKeyError, InvalidKeyError) as exc:
         raise PreflightError(str(exc)) from exc
+
+
+_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def check_access(settings: Settings) -> None:
+    """Raises PreflightError when the servers would be open to people they must not be.
+
+    Every environment: each CORS origin is ``scheme://host[:port]`` (or ``*`` outside
+    production). Production: a long API token, the action and session secrets, and no
+    wildcard origin.
+    """
+    for origin in settings.site_origins:
+        if origin == "*" and not settings.is_production:
+            continue
+        if not _ORIGIN_RE.fullmatch(origin):
+            raise PreflightError(
+                f"SECURE_BASE_SITE_ORIGIN: {origin!r} is not an origin such as "
+                "https://www.example.org (scheme and host, optional port, no path)."
+            )
+    if not settings.is_production:
+        return
+    needed = {
+        "SECURE_BASE_API_TOKEN": settings.api_token,
+        "SECURE_BASE_ACTION_SECRET": settings.action_secret,
+        "SECURE_BASE_SESSION_SECRET": settings.session_secret,
+    }
+    for name, value in needed.items():
+        if not value or len(value) < MIN_SECRET_CHARS:
+            raise PreflightError(
+                f"SECURE_BASE_ENV=production but {name} is "
+                + ("not set" if not value else f"shorter than {MIN_SECRET_CHARS} characters")
+                + ". Set it to a random value: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'."
+            )
+    if settings.rest_token is not None and len(settings.rest_token) < MIN_SECRET_CHARS:
+        raise PreflightError(
+            f"SECURE_BASE_REST_TOKEN is shorter than {MIN_SECRET_CHARS} characters."
+        )
 
 
 def main() -> int:
