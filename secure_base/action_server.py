@@ -114,6 +114,10 @@ def create_app(
                 return _error(400, "the body must be a JSON object")
             if not isinstance(body, dict):
                 return _error(400, "the body must be a JSON object")
+            if request.path == "/webhook" and not (
+                isinstance(body.get("next_action"), str) and isinstance(body.get("tracker"), dict)
+            ):
+                return _error(400, "an action call needs 'next_action' and a 'tracker' object")
         return None
 
     async def on_error(request: Request, exception: Exception) -> HTTPResponse:

@@ -80,12 +80,14 @@ class Stack:
     def __init__(
         self,
         data_dir: Path,
-        model: Path,
+        model: Path | None,
         with_actions: bool = True,
         endpoints: str = "endpoints.yml",
         env: dict[str, str] | None = None,
     ) -> None:
-        """``endpoints`` is the Rasa endpoints file; ``env`` adds or overrides variables
+        """``model`` may be None for a stack that only runs the action server.
+
+        ``endpoints`` is the Rasa endpoints file; ``env`` adds or overrides variables
         (e.g. another stack's ``SECURE_BASE_ACTION_URL`` to share its action server)."""
         self.data_dir = data_dir
         self.model = model
