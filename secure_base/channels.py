@@ -70,7 +70,7 @@ class SafeRestInput(RestInput):
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SafeRestInput":
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> SafeRestInput:
         """The token comes from the settings (``SECURE_BASE_REST_TOKEN``), not the file."""
         return cls(load_settings().rest_token)
 
@@ -122,7 +122,7 @@ class TokenSocketIOInput(SocketIOInput):
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TokenSocketIOInput":
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> TokenSocketIOInput:
         """Event names from credentials.yml; the secret from the settings."""
         credentials = credentials or {}
         channel = cls(

@@ -95,6 +95,8 @@ class Stack:
         self.endpoints = endpoints
         self.action_port = free_port()
         self.rasa_port = free_port()
+        # The website's port: Rasa allows its origin (CORS) and the tests serve it there.
+        self.web_port = free_port()
         self.procs: dict[str, subprocess.Popen] = {}
         self.env = {
             **os.environ,
@@ -106,6 +108,7 @@ class Stack:
             "SECURE_BASE_ACTION_URL": f"http://127.0.0.1:{self.action_port}/webhook",
             "SECURE_BASE_ACTION_PORT": str(self.action_port),
             "SECURE_BASE_RASA_PORT": str(self.rasa_port),
+            "SECURE_BASE_WEB_PORT": str(self.web_port),
             "SECURE_BASE_API_TOKEN": secrets.token_urlsafe(32),
             "SECURE_BASE_ACTION_SECRET": secrets.token_urlsafe(32),
             "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
