@@ -149,7 +149,7 @@ class TokenSocketIOInput(SocketIOInput):
         async def reject(sid: Text, reason: str) -> None:
             await sio.emit("session_rejected", {"reason": reason}, room=sid, namespace=namespace)
 
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: Text, data: Any = None) -> None:
             token = data.get("token") if isinstance(data, dict) else None
             # Whatever happens next, the socket leaves every conversation it was in.
             for room in list(sio.rooms(sid, namespace=namespace)):
@@ -172,7 +172,7 @@ class TokenSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", {"expires_at": session.expires_at}, room=sid,
                            namespace=namespace)
 
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> None:
             session = await sio.get_session(sid, namespace=namespace)
             conversation = session.get("conversation_id")
             if not conversation:
