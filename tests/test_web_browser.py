@@ -404,6 +404,8 @@ def test_end_and_forget_starts_a_new_conversation(site_url: str, context) -> Non
     assert second and second["token"] != first["token"]
     assert second["token"].split(".")[1] != first["token"].split(".")[1]
     page.reload()
-    _open_chat_with_keyboard(page)
+    if page.locator("#sb-panel").is_hidden():
+        _open_chat_with_keyboard(page)
+    _wait_connected(page)
     assert _stored_session(page)["token"] == second["token"]
     watch.assert_clean()
