@@ -65,6 +65,12 @@ def check_access(settings: Settings) -> None:
     for origin in settings.site_origins:
         if origin == "*" and not settings.is_production:
             continue
+        if origin == "*":
+            raise PreflightError(
+                "SECURE_BASE_ENV=production but SECURE_BASE_SITE_ORIGIN is '*', which lets "
+                "every web page read Rasa's answers. Set the site's own origin, such as "
+                "https://www.example.org."
+            )
         if not _ORIGIN_RE.fullmatch(origin):
             raise PreflightError(
                 f"SECURE_BASE_SITE_ORIGIN: {origin!r} is not an origin such as "
@@ -93,11 +99,18 @@ def check_access(settings: Settings) -> None:
 
 def main() -> int:
     """Command-line entry point: prints the problem and exits 1, or exits 0."""
+    settings = load_settings()
     try:
-        check()
+        check(settings)
     except PreflightError as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return 1
+    if settings.is_production and not settings.rest_token:
+        print(
+            "preflight: warning: SECURE_BASE_REST_TOKEN is not set, so the REST channel "
+            "accepts anyone who reaches the Rasa port (docs/security.md).",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -235,3 +235,22 @@ def test_a_reloaded_page_with_a_renewed_token_continues_the_conversation(
         visitor.close()
     texts = [e.get("text") for e in stack.tracker(conversation)["events"] if e["event"] == "user"]
     assert texts == ["hello", "what is secure attachment?"]
+
+
+def test_a_token_that_expires_during_the_chat_stops_it(stack) -> None:
+    issued = session_token.issue(stack.session_secret, 4)
+    conversation = session_token.verify(stack.session_secret, issued.token).conversation_id
+    visitor = Visitor(stack.url)
+    try:
+        visitor.request_session({"token": issued.token})
+        wait_for(lambda: visitor.confirmed, 20)
+        time.sleep(max(0.0, issued.expires_at - time.time()) + 1)
+        visitor.say("hello after the expiry")
+        wait_for(lambda: visitor.rejected, 20)
+        assert visitor.rejected[0] == {"reason": "expired"}
+        time.sleep(2)
+        assert visitor.bot == []
+    finally:
+        visitor.close()
+    events = stack.tracker(conversation)["events"]
+    assert not [e for e in events if e["event"] == "user"]
