@@ -162,6 +162,20 @@ def wait_for(condition, timeout: float = 90.0) -> None:  # type: ignore[no-untyp
         time.sleep(0.1)
 
 
+def settle(visitor: Visitor, quiet: float = 2.0) -> None:
+    """Waits for a reply, then until no more replies arrive for ``quiet`` seconds."""
+    wait_for(lambda: visitor.bot)
+    count, since = len(visitor.bot), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.1)
+        if len(visitor.bot) != count:
+            count, since = len(visitor.bot), time.monotonic()
+
+
+def user_texts(stack, conversation: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.get("text") for e in stack.tracker(conversation)["events"] if e["event"] == "user"]
+
+
 def test_a_conversation_reaches_only_its_token_holder(stack, site: str) -> None:
     issued = requests.post(f"{site}/chat/session", timeout=10).json()
     alice_id = session_token.verify(stack.session_secret, issued["token"]).conversation_id
@@ -172,7 +186,7 @@ def test_a_conversation_reaches_only_its_token_holder(stack, site: str) -> None:
         wait_for(lambda: alice.confirmed, 20)
         assert alice_id not in json.dumps(alice.confirmed)  # the id is never shown
         alice.say("hello")
-        wait_for(lambda: alice.bot)
+        settle(alice)
 
         # Mallory knows Alice's conversation id (from a log, say) and tries every door.
         _, nonce, expires, signature = issued["token"].split(".")
@@ -197,13 +211,12 @@ def test_a_conversation_reaches_only_its_token_holder(stack, site: str) -> None:
         before = len(alice.bot)
         alice.say("what is secure attachment?")
         wait_for(lambda: len(alice.bot) > before)
-        time.sleep(3)  # anything misrouted would have arrived by now
+        settle(alice, 3.0)  # anything misrouted would have arrived by now
         for intruder in intruders:
             assert intruder.bot == [], "an intruder received Alice's replies"
             assert not intruder.confirmed
         # Alice's conversation holds only her own messages.
-        texts = [e.get("text") for e in stack.tracker(alice_id)["events"] if e["event"] == "user"]
-        assert texts == ["hello", "what is secure attachment?"]
+        assert user_texts(stack, alice_id) == ["hello", "what is secure attachment?"]
     finally:
         alice.close()
         for intruder in intruders:
@@ -223,18 +236,17 @@ def test_a_reloaded_page_with_a_renewed_token_continues_the_conversation(
         visitor.request_session({"token": first["token"]})
         wait_for(lambda: visitor.confirmed, 20)
         visitor.say("hello")
-        wait_for(lambda: visitor.bot)
+        settle(visitor)
         visitor.close()
         again = Visitor(stack.url)
         again.request_session({"token": renewed["token"]})
         wait_for(lambda: again.confirmed, 20)
         again.say("what is secure attachment?")
-        wait_for(lambda: again.bot)
+        settle(again)
         again.close()
     finally:
         visitor.close()
-    texts = [e.get("text") for e in stack.tracker(conversation)["events"] if e["event"] == "user"]
-    assert texts == ["hello", "what is secure attachment?"]
+    assert user_texts(stack, conversation) == ["hello", "what is secure attachment?"]
 
 
 def test_a_token_that_expires_during_the_chat_stops_it(stack) -> None:
@@ -252,5 +264,4 @@ def test_a_token_that_expires_during_the_chat_stops_it(stack) -> None:
         assert visitor.bot == []
     finally:
         visitor.close()
-    events = stack.tracker(conversation)["events"]
-    assert not [e for e in events if e["event"] == "user"]
+    assert user_texts(stack, conversation) == []
