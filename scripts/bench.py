@@ -128,10 +128,16 @@ async def peak_throughput(url: str, concurrency: int, seconds: float) -> tuple[f
     return done / elapsed, errors
 
 
-async def action_latency(action_url: str, runs: int) -> list[float]:
-    """Latency of action_recommend_articles on the action server, in ms."""
+async def action_latency(action_url: str, runs: int, secret: str) -> list[float]:
+    """Latency of action_recommend_articles on the action server, in ms.
+
+    ``secret`` is the action server's shared secret, which Rasa sends in a header.
+    """
+    from secure_base.access import ACTION_SECRET_HEADER
+
     latencies = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
+                                     headers={ACTION_SECRET_HEADER: secret}) as session:
         for i in range(runs):
             topic = ["secure_attachment", "boundaries_without_guilt", "co_regulation"][i % 3]
             payload = {
@@ -151,6 +157,7 @@ async def action_latency(action_url: str, runs: int) -> list[float]:
             started = time.perf_counter()
             async with session.post(action_url, json=payload) as response:
                 await response.read()
+                response.raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
@@ -188,7 +195,8 @@ def main() -> int:
             latencies, errors = asyncio.run(fixed_rate(url, args.rate, args.seconds))
             peak, peak_errors = asyncio.run(peak_throughput(url, args.concurrency, 15))
             action_ms = asyncio.run(action_latency(
-                f"http://127.0.0.1:{stack.action_port}/webhook", 100))
+                f"http://127.0.0.1:{stack.action_port}/webhook", 100,
+                stack.env["SECURE_BASE_ACTION_SECRET"]))
             rasa_mb = rss_mb(stack.procs["rasa"].pid)
             actions_mb = rss_mb(stack.procs["actions"].pid)
         finally:

@@ -33,22 +33,28 @@ trap cleanup INT TERM EXIT
 # Each server runs in its own process group so that cleanup reaches its children.
 start() { setsid "$@" & pids+=("$!"); }
 
-start .venv/bin/rasa run actions --actions actions --port "$SECURE_BASE_ACTION_PORT"
-start .venv/bin/rasa run --model models --enable-api --cors "*" \
-  --interface "$SECURE_BASE_BIND" --port "$SECURE_BASE_RASA_PORT" \
-  --credentials credentials.yml --endpoints "$SECURE_BASE_ENDPOINTS" \
-  ${SECURE_BASE_API_TOKEN:+--auth-token "$SECURE_BASE_API_TOKEN"}
+# Both servers start through secure_base.launch, as the tests start them: the action
+# server on loopback with its shared secret; Rasa with its HTTP API on only when
+# SECURE_BASE_API_TOKEN is set, and CORS for the site's own origin (docs/security.md).
+start .venv/bin/python -m secure_base.launch actions
+start .venv/bin/python -m secure_base.launch rasa --model models
 start .venv/bin/python -m secure_base.web --port "$SECURE_BASE_WEB_PORT" \
   --rasa-url "http://localhost:$SECURE_BASE_RASA_PORT"
 
 echo "run: waiting for the servers..."
+# Readiness URLs need no token (Rasa's "/" answers once the model is loaded).
 .venv/bin/python scripts/wait_ready.py --timeout 180 \
   "http://127.0.0.1:$SECURE_BASE_ACTION_PORT/health" \
-  "http://127.0.0.1:$SECURE_BASE_RASA_PORT/status" \
+  "http://127.0.0.1:$SECURE_BASE_RASA_PORT/" \
   "http://127.0.0.1:$SECURE_BASE_WEB_PORT/healthz"
 echo
 echo "  Secure Base is running:  http://localhost:$SECURE_BASE_WEB_PORT"
-echo "  REST API:                http://localhost:$SECURE_BASE_RASA_PORT/webhooks/rest/webhook"
+echo "  REST channel:            http://localhost:$SECURE_BASE_RASA_PORT/webhooks/rest/webhook"
+if [[ -n "${SECURE_BASE_API_TOKEN:-}" ]]; then
+  echo "  Rasa HTTP API:           on (needs SECURE_BASE_API_TOKEN)"
+else
+  echo "  Rasa HTTP API:           off (set SECURE_BASE_API_TOKEN to turn it on)"
+fi
 echo "  Press Ctrl-C to stop."
 echo
 # Stop everything as soon as any one server exits.

@@ -1,4 +1,8 @@
-"""Start-up checks: refuse to run with an invalid profile or, in production, no key.
+"""Start-up checks: refuse to run with an invalid profile or, in production, unsafe access.
+
+Production (``SECURE_BASE_ENV=production``) needs an encryption key, a token for Rasa's
+HTTP API, a CORS origin that is not a wildcard, and the action-server and session
+secrets (see docs/security.md).
 
 Run by scripts/run.sh (``python -m secure_base.preflight``) before any server starts.
 Nothing else runs it: servers started some other way must run this command first.
@@ -6,8 +10,10 @@ Nothing else runs it: servers started some other way must run this command first
 
 from __future__ import annotations
 
+import re
 import sys
 
+from secure_base.access import MIN_SECRET_CHARS
 from secure_base.profile import ProfileError, load_profile
 from secure_base.settings import Settings, load_settings
 
@@ -28,6 +34,15 @@ def check(settings: Settings | None = None) -> None:
             "SECURE_BASE_ENV=production but SECURE_BASE_INTAKE_KEY is not set: intake data "
             "cannot be encrypted. Generate a key with `make key` and set it in the environment."
         )
+    check_access(settings)
+    from secure_base.access import MissingSecretError, action_secret, session_secret
+
+    try:
+        # In development this creates the secrets once, before the servers start.
+        action_secret(settings)
+        session_secret(settings)
+    except MissingSecretError as exc:
+        raise PreflightError(str(exc)) from exc
     from secure_base.crypto import InvalidKeyError, MissingKeyError, get_cipher
 
     try:
@@ -37,13 +52,65 @@ def check(settings: Settings | None = None) -> None:
         raise PreflightError(str(exc)) from exc
 
 
+_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def check_access(settings: Settings) -> None:
+    """Raises PreflightError when the servers would be open to people they must not be.
+
+    Every environment: each CORS origin is ``scheme://host[:port]`` (or ``*`` outside
+    production). Production: a long API token, the action and session secrets, and no
+    wildcard origin.
+    """
+    for origin in settings.site_origins:
+        if origin == "*" and not settings.is_production:
+            continue
+        if origin == "*":
+            raise PreflightError(
+                "SECURE_BASE_ENV=production but SECURE_BASE_SITE_ORIGIN is '*', which lets "
+                "every web page read Rasa's answers. Set the site's own origin, such as "
+                "https://www.example.org."
+            )
+        if not _ORIGIN_RE.fullmatch(origin):
+            raise PreflightError(
+                f"SECURE_BASE_SITE_ORIGIN: {origin!r} is not an origin such as "
+                "https://www.example.org (scheme and host, optional port, no path)."
+            )
+    if not settings.is_production:
+        return
+    needed = {
+        "SECURE_BASE_API_TOKEN": settings.api_token,
+        "SECURE_BASE_ACTION_SECRET": settings.action_secret,
+        "SECURE_BASE_SESSION_SECRET": settings.session_secret,
+    }
+    for name, value in needed.items():
+        if not value or len(value) < MIN_SECRET_CHARS:
+            raise PreflightError(
+                f"SECURE_BASE_ENV=production but {name} is "
+                + ("not set" if not value else f"shorter than {MIN_SECRET_CHARS} characters")
+                + ". Set it to a random value: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'."
+            )
+    if settings.rest_token is not None and len(settings.rest_token) < MIN_SECRET_CHARS:
+        raise PreflightError(
+            f"SECURE_BASE_REST_TOKEN is shorter than {MIN_SECRET_CHARS} characters."
+        )
+
+
 def main() -> int:
     """Command-line entry point: prints the problem and exits 1, or exits 0."""
+    settings = load_settings()
     try:
-        check()
+        check(settings)
     except PreflightError as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return 1
+    if settings.is_production and not settings.rest_token:
+        print(
+            "preflight: warning: SECURE_BASE_REST_TOKEN is not set, so the REST channel "
+            "accepts anyone who reaches the Rasa port (docs/security.md).",
+            file=sys.stderr,
+        )
     return 0
 
 

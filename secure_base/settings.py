@@ -34,6 +34,16 @@ class Settings:
         web_port: Port of the website.
         bind_host: Interface the servers listen on (loopback unless set).
         endpoints_file: Rasa endpoints file (endpoints.scale.yml for PostgreSQL + Redis).
+        api_token: Token of Rasa's HTTP API; without one the API is off.
+        site_origins: Origins (``scheme://host[:port]``) allowed to call Rasa from a
+            browser (CORS); the website's own origin by default.
+        action_bind: Interface the action server listens on (loopback unless set).
+        action_secret: Shared secret Rasa sends to the action server (generated in
+            ``<data_dir>/keys/`` in development when not set).
+        session_secret: Server secret that signs the website's chat session tokens
+            (generated in ``<data_dir>/keys/`` in development when not set).
+        session_ttl: Seconds a chat session token stays valid.
+        rest_token: Bearer token the REST channel requires (empty: REST open).
     """
 
     data_dir: Path
@@ -52,6 +62,13 @@ class Settings:
     web_port: int
     bind_host: str = "127.0.0.1"
     endpoints_file: str = "endpoints.yml"
+    api_token: str | None = None
+    site_origins: tuple[str, ...] = ()
+    action_bind: str = "127.0.0.1"
+    action_secret: str | None = None
+    session_secret: str | None = None
+    session_ttl: int = 7200
+    rest_token: str | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -80,6 +97,7 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         :func:`ensure_data_dir` when a process needs the directory.
     """
     env = os.environ if env is None else env
+    web_port = int(env.get("SECURE_BASE_WEB_PORT", "8080"))
     data_dir = Path(env.get("SECURE_BASE_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
     return Settings(
         data_dir=data_dir,
@@ -95,10 +113,23 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         notify_webhook_url=env.get("SECURE_BASE_NOTIFY_WEBHOOK", ""),
         rasa_port=int(env.get("SECURE_BASE_RASA_PORT", "5005")),
         action_port=int(env.get("SECURE_BASE_ACTION_PORT", "5055")),
-        web_port=int(env.get("SECURE_BASE_WEB_PORT", "8080")),
+        web_port=web_port,
         bind_host=env.get("SECURE_BASE_BIND", "127.0.0.1"),
         endpoints_file=env.get("SECURE_BASE_ENDPOINTS", "endpoints.yml"),
+        api_token=env.get("SECURE_BASE_API_TOKEN") or None,
+        site_origins=_origins(env.get("SECURE_BASE_SITE_ORIGIN", ""), web_port),
+        action_bind=env.get("SECURE_BASE_ACTION_BIND", "127.0.0.1"),
+        action_secret=env.get("SECURE_BASE_ACTION_SECRET") or None,
+        session_secret=env.get("SECURE_BASE_SESSION_SECRET") or None,
+        session_ttl=int(env.get("SECURE_BASE_SESSION_TTL", "7200")),
+        rest_token=env.get("SECURE_BASE_REST_TOKEN") or None,
     )
+
+
+def _origins(raw: str, web_port: int) -> tuple[str, ...]:
+    """The CORS origins: the setting (comma or space separated), else the local website."""
+    given = tuple(o.strip().rstrip("/") for o in raw.replace(",", " ").split() if o.strip())
+    return given or (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}")
 
 
 def ensure_data_dir(settings: Settings) -> Path:
@@ -123,6 +154,8 @@ def shell_exports(settings: Settings) -> str:
         "SECURE_BASE_ENDPOINTS": settings.endpoints_file,
         "SECURE_BASE_ACTION_URL": settings.action_url,
         "SECURE_BASE_RASA_URL": settings.rasa_url,
+        "SECURE_BASE_ACTION_BIND": settings.action_bind,
+        "SECURE_BASE_SITE_ORIGIN": " ".join(settings.site_origins),
     }
     return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
 

@@ -1,12 +1,15 @@
 """Starts the real Secure Base servers (action server, Rasa server) for tests.
 
 Each stack gets free ports and a private data directory, so tests never touch the
-developer's var/ and several stacks can run side by side.
+developer's var/ and several stacks can run side by side. The servers start through
+``python -m secure_base.launch``, exactly as ``make run`` starts them; each stack has its
+own random API token, action-server secret and session secret (in ``env``).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,7 +21,6 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 
 
 def reply_text(replies: list[dict]) -> str:
@@ -58,6 +60,7 @@ def latest_model() -> Path | None:
 
 
 def _wait(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+    """Polls ``url`` (which needs no token) until it answers 200."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -77,12 +80,14 @@ class Stack:
     def __init__(
         self,
         data_dir: Path,
-        model: Path,
+        model: Path | None,
         with_actions: bool = True,
         endpoints: str = "endpoints.yml",
         env: dict[str, str] | None = None,
     ) -> None:
-        """``endpoints`` is the Rasa endpoints file; ``env`` adds or overrides variables
+        """``model`` may be None for a stack that only runs the action server.
+
+        ``endpoints`` is the Rasa endpoints file; ``env`` adds or overrides variables
         (e.g. another stack's ``SECURE_BASE_ACTION_URL`` to share its action server)."""
         self.data_dir = data_dir
         self.model = model
@@ -90,6 +95,8 @@ class Stack:
         self.endpoints = endpoints
         self.action_port = free_port()
         self.rasa_port = free_port()
+        # The website's port: Rasa allows its origin (CORS) and the tests serve it there.
+        self.web_port = free_port()
         self.procs: dict[str, subprocess.Popen] = {}
         self.env = {
             **os.environ,
@@ -99,14 +106,45 @@ class Stack:
             "SECURE_BASE_TRACKER_DB": str(data_dir / "tracker.db"),
             "SECURE_BASE_DATABASE_URL": f"sqlite:///{data_dir / 'app.db'}",
             "SECURE_BASE_ACTION_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            "SECURE_BASE_ACTION_PORT": str(self.action_port),
+            "SECURE_BASE_RASA_PORT": str(self.rasa_port),
+            "SECURE_BASE_WEB_PORT": str(self.web_port),
+            "SECURE_BASE_API_TOKEN": secrets.token_urlsafe(32),
+            "SECURE_BASE_ACTION_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
         }
-        self.env.pop("SECURE_BASE_ENDPOINTS", None)
+        for name in ("SECURE_BASE_ACTION_BIND", "SECURE_BASE_BIND", "SECURE_BASE_REST_TOKEN",
+                     "SECURE_BASE_SITE_ORIGIN", "SECURE_BASE_ENV"):
+            self.env.pop(name, None)
+        self.env["SECURE_BASE_ENDPOINTS"] = endpoints
         self.env.update(env or {})
 
     @property
     def url(self) -> str:
         """Base URL of the Rasa server."""
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def api_token(self) -> str:
+        """The token of Rasa's HTTP API (``?token=``)."""
+        return self.env["SECURE_BASE_API_TOKEN"]
+
+    @property
+    def session_secret(self) -> str:
+        """The secret that signs this stack's chat session tokens."""
+        return self.env["SECURE_BASE_SESSION_SECRET"]
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
+        """A request to Rasa's HTTP API with the token (``path`` starts with ``/``)."""
+        params = {**kwargs.pop("params", {}), "token": self.api_token}
+        kwargs.setdefault("timeout", 60)
+        return requests.request(method, f"{self.url}{path}", params=params, **kwargs)
+
+    def tracker(self, sender: str) -> dict:
+        """The conversation's tracker from the HTTP API."""
+        response = self.api("GET", f"/conversations/{sender}/tracker")
+        response.raise_for_status()
+        return response.json()
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = self.data_dir / f"{name}.log"
@@ -123,11 +161,7 @@ class Stack:
 
     def start_actions(self) -> None:
         """Starts (or restarts) the action server and waits until it answers."""
-        proc = self._spawn(
-            "actions",
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-             "--port", str(self.action_port)],
-        )
+        proc = self._spawn("actions", [sys.executable, "-m", "secure_base.launch", "actions"])
         _wait(f"http://127.0.0.1:{self.action_port}/health", 120, proc,
               self.data_dir / "actions.log")
 
@@ -150,13 +184,9 @@ class Stack:
             self.start_actions()
         proc = self._spawn(
             "rasa",
-            # Same flags as scripts/run.sh: the widget talks to Rasa across origins.
-            [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
-             "--cors", "*",
-             "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--credentials",
-             "credentials.yml", "--endpoints", self.endpoints],
+            [sys.executable, "-m", "secure_base.launch", "rasa", "--model", str(self.model)],
         )
-        _wait(f"{self.url}/status", 240, proc, self.data_dir / "rasa.log")
+        _wait(f"{self.url}/", 240, proc, self.data_dir / "rasa.log")
         return self
 
     def close(self) -> None:
@@ -176,6 +206,6 @@ class Stack:
 
     def parse(self, text: str) -> dict:
         """The NLU parse of ``text`` from /model/parse."""
-        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response = self.api("POST", "/model/parse", json={"text": text})
         response.raise_for_status()
         return response.json()

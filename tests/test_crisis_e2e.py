@@ -31,9 +31,7 @@ def assert_crisis_response(replies: list[dict]) -> None:
 
 
 def tracker(stack, sender: str) -> dict:
-    response = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30)
-    response.raise_for_status()
-    return response.json()
+    return stack.tracker(sender)
 
 
 def test_crisis_at_start_gets_static_response_and_is_recorded(stack) -> None:

@@ -57,7 +57,7 @@ def test_malformed_webhook_is_a_client_error_not_a_crash(stack) -> None:
     response = requests.post(url, json={"sender": "empty-body"}, timeout=30)
     assert response.status_code == 200
     # Still healthy.
-    assert requests.get(f"{stack.url}/status", timeout=10).status_code == 200
+    assert stack.api("GET", "/status", timeout=10).status_code == 200
 
 
 def test_crisis_is_the_top_intent_in_model_parse(stack) -> None:

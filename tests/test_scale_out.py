@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-import requests
 import yaml
 from sqlalchemy import text
 
@@ -85,9 +84,7 @@ def says(replies: list[dict], response: str) -> bool:
 
 
 def tracker(stack, sender: str) -> dict:
-    response = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=60)
-    response.raise_for_status()
-    return response.json()
+    return stack.tracker(sender)
 
 
 def user_texts(events: list[dict]) -> list[str]:
@@ -166,7 +163,8 @@ def servers(scale_env, tmp_path_factory):  # type: ignore[no-untyped-def]
     second = Stack(tmp_path_factory.mktemp("scale_b"), model, with_actions=False,
                    endpoints=SCALE,
                    env={**scale_env,
-                        "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"]})
+                        "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
+                        "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
     try:
         with ThreadPoolExecutor(2) as pool:  # the two cold starts overlap
             for started in [pool.submit(first.start), pool.submit(second.start)]:

@@ -22,6 +22,8 @@ SCALE = str(PROJECT_ROOT / "endpoints.scale.yml")
 @pytest.fixture
 def scale_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECURE_BASE_ACTION_URL", "http://127.0.0.1:5055/webhook")
+    # endpoints.scale.yml names it (the action endpoint's header); not used here.
+    monkeypatch.setenv("SECURE_BASE_ACTION_SECRET", "not-used-by-these-tests")
     for name, value in scale_endpoint_env().items():
         monkeypatch.setenv(name, value)
 

@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 REPLY_TIMEOUT_S = 90.0
 BOT_ITEMS = "#sb-log .sb-msg--bot, #sb-log .sb-card"
 USER_ITEMS = "#sb-log .sb-msg--user"
-SESSION_KEY = "secureBase.sessionId"
+SESSION_KEY = "secureBase.chatSession"
 
 if not CHROMIUM.exists() and os.environ.get("SECURE_BASE_TEST_REQUIRE_SERVICES") != "1":
     pytest.skip(
@@ -59,21 +59,24 @@ expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def rasa_url(request: pytest.FixtureRequest) -> str:
-    """The Rasa server the widget talks to (env, or the test stack)."""
+def server(request: pytest.FixtureRequest) -> tuple[str, int, dict[str, str]]:
+    """The Rasa server the widget talks to (env, or the test stack), the website's port
+    (whose origin that server allows) and the website's environment (the session secret
+    that server checks)."""
     if RASA_URL:
-        return RASA_URL
+        return RASA_URL, free_port(), dict(os.environ)
     stack = request.getfixturevalue("stack")
-    return stack.url
+    return stack.url, stack.web_port, stack.env
 
 
 @pytest.fixture(scope="module")
-def site_url(rasa_url: str) -> Iterator[str]:
+def site_url(server: tuple[str, int, dict[str, str]]) -> Iterator[str]:
     """The website, started as a subprocess and stopped with SIGTERM afterwards."""
-    port = free_port()
+    rasa_url, port, env = server
     proc = subprocess.Popen(
         [sys.executable, "-m", "secure_base.web", "--port", str(port), "--rasa-url", rasa_url],
         cwd=PROJECT_ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -336,19 +339,28 @@ def test_quick_replies_are_keyboard_reachable(site_url: str, context) -> None:  
     watch.assert_clean()
 
 
+def _stored_session(page) -> dict | None:  # type: ignore[no-untyped-def]
+    raw = page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}')")
+    return json.loads(raw) if raw else None
+
+
 def test_reload_keeps_the_session(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
     watch = PageWatch(page)
     page.goto(site_url + "/")
     _open_chat_with_keyboard(page)
-    session_id = page.evaluate(f"localStorage.getItem('{SESSION_KEY}')")
-    assert session_id and re.fullmatch(r"[A-Za-z0-9_-]{1,128}", session_id)
+    stored = _stored_session(page)
+    assert stored and re.fullmatch(r"v1\.[A-Za-z0-9_.-]+", stored["token"])
+    assert stored["expires_at"] > time.time()
+    # Nothing is kept beyond this tab: no id in localStorage.
+    assert page.evaluate("localStorage.length") == 0
     page.keyboard.type("hello")
     page.keyboard.press("Enter")
     _wait_for_reply(page, 0)
-    assert watch.events_sent("session_request")[0] == {"session_id": None}
+    assert watch.events_sent("session_request")[0] == {"token": stored["token"]}
     sent = watch.events_sent("user_uttered")
-    assert sent and sent[-1] == {"message": "hello", "session_id": session_id}
+    # The message names no conversation: the server knows it from the token.
+    assert sent and sent[-1] == {"message": "hello"}
 
     frames_before = len(watch.sent_frames)
     page.reload()
@@ -357,18 +369,43 @@ def test_reload_keeps_the_session(site_url: str, context) -> None:  # type: igno
         _open_chat_with_keyboard(page)
     expect(page.locator("#sb-log .sb-system").first).to_have_text("Continuing your conversation")
     _wait_connected(page)
-    assert page.evaluate(f"localStorage.getItem('{SESSION_KEY}')") == session_id
+    assert _stored_session(page)["token"] == stored["token"]
     requests = [
         json.loads(frame[2:])[1]
         for frame in watch.sent_frames[frames_before:]
         if frame.startswith('42["session_request"')
     ]
-    assert requests and requests[0] == {"session_id": session_id}
+    assert requests and requests[0] == {"token": stored["token"]}
 
     page.locator("#sb-input").fill("hello again")
     page.locator("#sb-input").press("Enter")
     _wait_for_reply(page, 0)
-    last = watch.events_sent("user_uttered")[-1]
-    assert last == {"message": "hello again", "session_id": session_id}
-    assert page.evaluate(f"localStorage.getItem('{SESSION_KEY}')") == session_id
+    assert watch.events_sent("user_uttered")[-1] == {"message": "hello again"}
+    watch.assert_clean()
+
+
+def test_end_and_forget_starts_a_new_conversation(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    _open_chat_with_keyboard(page)
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    _wait_for_reply(page, 0)
+    first = _stored_session(page)
+    page.locator("#sb-end").click()
+    assert _stored_session(page) is None
+    expect(page.locator(USER_ITEMS)).to_have_count(0)
+    expect(page.locator("#sb-log .sb-system").last).to_contain_text("Chat ended")
+    # A new message gets a new token (a new conversation).
+    _send(page, "hello")
+    _wait_for_reply(page, 0)
+    second = _stored_session(page)
+    assert second and second["token"] != first["token"]
+    assert second["token"].split(".")[1] != first["token"].split(".")[1]
+    page.reload()
+    if page.locator("#sb-panel").is_hidden():
+        _open_chat_with_keyboard(page)
+    _wait_connected(page)
+    assert _stored_session(page)["token"] == second["token"]
     watch.assert_clean()

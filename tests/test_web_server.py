@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -120,12 +121,58 @@ async def site(site_files: tuple[Path, Path], tmp_path: Path) -> AsyncIterator[s
         profile_path=profile,
         articles_dir=articles,
         socketio_bundle=bundle,
+        session_secret=SESSION_SECRET,
+        session_ttl=600,
     )
     runner, port = await start(config)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+SESSION_SECRET = "web-test-session-secret-0123456789abcdef"
+
+
+async def _post(url: str, **kwargs) -> tuple[int, dict, str]:  # type: ignore[no-untyped-def]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, **kwargs) as response:
+            return response.status, dict(response.headers), await response.text()
+
+
+async def test_chat_session_tokens_are_issued_renewed_and_never_show_the_conversation(
+    site: str,
+) -> None:
+    from secure_base import session_token
+
+    status, headers, body = await _post(site + "/chat/session")
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    first = json.loads(body)
+    assert first["continued"] is False and first["ttl"] == 600
+    conversation = session_token.verify(SESSION_SECRET, first["token"]).conversation_id
+    assert conversation not in body and conversation.removeprefix("web-") not in body
+    # Renewal: same conversation, never an id in the answer.
+    status, _, body = await _post(site + "/chat/session", json={"token": first["token"]})
+    renewed = json.loads(body)
+    assert status == 200 and renewed["continued"] is True
+    assert session_token.verify(SESSION_SECRET, renewed["token"]).conversation_id == conversation
+    # A forged or foreign token gets a new conversation, not the one it names.
+    version, nonce, expires, _ = first["token"].split(".")
+    for given in (f"{version}.{nonce}.{expires}.{'A' * 43}",
+                  session_token.issue("another-secret-0123456789abcdef", 60).token):
+        status, _, body = await _post(site + "/chat/session", json={"token": given})
+        fresh = json.loads(body)
+        assert status == 200 and fresh["continued"] is False
+        assert session_token.verify(SESSION_SECRET, fresh["token"]).conversation_id != conversation
+    # Another site's page cannot get a token for its visitors; bad bodies are 400s.
+    status, _, _ = await _post(site + "/chat/session", headers={"Origin": "https://evil.example"})
+    assert status == 403
+    status, _, _ = await _post(site + "/chat/session", data=b"[]",
+                               headers={"Content-Type": "application/json"})
+    assert status == 400
+    status, _, _ = await _get(site + "/chat/session")
+    assert status == 405
 
 
 async def _get(url: str, **kwargs) -> tuple[int, dict, str]:  # type: ignore[no-untyped-def]

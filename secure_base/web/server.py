@@ -8,7 +8,9 @@
 * ``/vendor/socket.io.min.js`` the socket.io browser client installed by
   ``scripts/install_web.sh`` into ``website/node_modules``;
 * ``/articles/`` and ``/articles/<slug>`` the article catalog (``articles/*.md``);
-* ``/healthz`` a liveness check.
+* ``/healthz`` a liveness check;
+* ``POST /chat/session`` a signed, expiring chat session token for the widget
+  (:mod:`secure_base.session_token`): a new one, or a renewal of a still valid one.
 
 Every response carries security headers; the Content-Security-Policy allows scripts,
 styles and connections only from this site and (for the chat) from the Rasa server.
@@ -29,6 +31,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from secure_base import session_token
+from secure_base.access import MissingSecretError, session_secret
 from secure_base.catalog.loader import CatalogError
 from secure_base.profile import PracticeProfile, ProfileError, load_profile
 from secure_base.settings import PROJECT_ROOT, load_settings
@@ -116,6 +120,10 @@ class WebConfig:
         articles_dir: Folder of ``<slug>.md`` articles.
         website_dir: The ``website/`` folder (templates, static assets, node_modules).
         socketio_bundle: The socket.io browser client file.
+        session_secret: Signs chat session tokens (None: the setting, or the
+            development secret in the data directory, read on first use).
+        session_ttl: Seconds a chat session token stays valid.
+        site_origins: Origins besides this site's own that may ask for a session token.
 
     """
 
@@ -126,6 +134,9 @@ class WebConfig:
     articles_dir: Path = PROJECT_ROOT / "articles"
     website_dir: Path = PROJECT_ROOT / "website"
     socketio_bundle: Path | None = None
+    session_secret: str | None = None
+    session_ttl: int = 7200
+    site_origins: tuple[str, ...] = ()
 
     @property
     def bundle_path(self) -> Path:
@@ -162,12 +173,19 @@ def load_web_config(
     rasa_url = rasa_url or env.get("SECURE_BASE_RASA_URL") or DEFAULT_RASA_URL
     parse_rasa_url(rasa_url)
     folder = articles_dir or Path(env.get("SECURE_BASE_ARTICLES_DIR", PROJECT_ROOT / "articles"))
+    try:
+        secret = session_secret(settings)
+    except MissingSecretError as exc:
+        raise WebConfigError(str(exc)) from exc
     return WebConfig(
         port=port,
         rasa_url=rasa_url,
         host=host or env.get("SECURE_BASE_WEB_HOST", DEFAULT_HOST),
         profile_path=settings.profile_path,
         articles_dir=Path(folder),
+        session_secret=secret,
+        session_ttl=settings.session_ttl,
+        site_origins=settings.site_origins,
     )
 
 
@@ -317,6 +335,47 @@ async def _socketio_bundle(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "text/javascript; charset=utf-8"})
 
 
+def _same_site(request: web.Request) -> bool:
+    """Whether a browser request comes from this site (or a configured site origin)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a cross-site browser request (curl, same-origin GET...)
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in request.app[CONFIG].site_origins
+
+
+async def _chat_session(request: web.Request) -> web.Response:
+    """A chat session token: the same conversation if a valid token is given, else new."""
+    config = request.app[CONFIG]
+    if not _same_site(request):
+        return web.json_response({"error": "cross-site request"}, status=403)
+    secret = config.session_secret or await asyncio.to_thread(session_secret)
+    given = None
+    if request.can_read_body:
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body must be JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        given = body.get("token")
+    continued = False
+    issued = None
+    if given is not None:
+        try:
+            issued = session_token.renew(secret, given, config.session_ttl)
+            continued = True
+        except session_token.InvalidSessionToken:
+            issued = None  # expired or not ours: a new conversation
+    if issued is None:
+        issued = session_token.issue(secret, config.session_ttl)
+    return web.json_response(
+        {"token": issued.token, "expires_at": issued.expires_at,
+         "ttl": config.session_ttl, "continued": continued},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 async def _healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -337,6 +396,7 @@ def create_app(config: WebConfig) -> web.Application:
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", _index)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_post("/chat/session", _chat_session)
     app.router.add_get("/articles", _articles_redirect)
     app.router.add_get("/articles/", _articles_index)
     app.router.add_get(r"/articles/{slug}", _article)

@@ -1,6 +1,11 @@
 /*
  * Secure Base chat widget: a small, dependency-free client for Rasa's socket.io channel
- * (credentials.yml: user_uttered / bot_uttered, session_persistence: true).
+ * (credentials.yml: secure_base.channels.TokenSocketIOInput, user_uttered / bot_uttered).
+ *
+ * Conversation identity comes from the server: the widget asks this site for a signed,
+ * expiring session token (POST /chat/session), presents it in session_request, and never
+ * sees the conversation id. The token lives in sessionStorage (this tab only) with its
+ * expiry, and "End and forget this chat" removes it.
  *
  * Safety rule for this file: text from the visitor or the assistant only ever reaches the
  * page through textContent or DOM nodes built with createElement. Nothing here uses
@@ -12,9 +17,13 @@
   var MAX_CHARS = 2000;
   var USER_EVENT = "user_uttered";
   var BOT_EVENT = "bot_uttered";
-  var SESSION_KEY = "secureBase.sessionId";
+  var TOKEN_KEY = "secureBase.chatSession";
+  // Earlier versions kept a conversation id in localStorage forever: remove it.
+  var LEGACY_KEY = "secureBase.sessionId";
   var OPEN_KEY = "secureBase.chatOpen";
-  var SESSION_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+  var TOKEN_RE = /^v1\.[A-Za-z0-9_-]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{43}$/;
+  // Renew the token this long before it expires (seconds).
+  var RENEW_MARGIN_S = 300;
   var REPLY_TIMEOUT_MS = 30000;
   var MAX_BUTTONS = 12;
   // A Markdown link [label](https://...) or a bare http(s) URL.
@@ -43,8 +52,11 @@
   var statusLine = document.getElementById("sb-status");
   var presence = document.getElementById("sb-presence-text");
 
+  var endButton = document.getElementById("sb-end");
+
   var rasaUrl = panel.getAttribute("data-rasa-url") || "http://localhost:5005";
   var socketPath = panel.getAttribute("data-socket-path") || "/socket.io";
+  var sessionUrl = panel.getAttribute("data-session-url") || "/chat/session";
 
   // ---------- storage (may be unavailable: private modes, disabled cookies) ----------
   function storageGet(area, key) {
@@ -66,12 +78,49 @@
     }
   }
 
-  var sessionId = null;
-  var storedId = storageGet("localStorage", SESSION_KEY);
-  if (storedId && SESSION_ID_RE.test(storedId)) {
-    sessionId = storedId;
+  function nowSeconds() {
+    return Date.now() / 1000;
   }
-  var resumed = sessionId !== null;
+
+  function asSession(value) {
+    if (!value || typeof value !== "object") {
+      return null;
+    }
+    if (typeof value.token !== "string" || !TOKEN_RE.test(value.token)) {
+      return null;
+    }
+    if (typeof value.expires_at !== "number" || value.expires_at <= nowSeconds()) {
+      return null;
+    }
+    return { token: value.token, expires_at: value.expires_at };
+  }
+
+  function loadSession() {
+    var raw = storageGet("sessionStorage", TOKEN_KEY);
+    var found = null;
+    if (raw) {
+      try {
+        found = asSession(JSON.parse(raw));
+      } catch (err) {
+        found = null;
+      }
+    }
+    if (!found) {
+      storageSet("sessionStorage", TOKEN_KEY, null);
+    }
+    return found;
+  }
+
+  function storeSession(value) {
+    session = value;
+    storageSet("sessionStorage", TOKEN_KEY, value ? JSON.stringify(value) : null);
+  }
+
+  storageSet("localStorage", LEGACY_KEY, null);
+  var session = loadSession();
+  var resumed = session !== null;
+  var renewTimer = null;
+  var rejections = 0;
 
   var socket = null;
   var ready = false;
@@ -455,9 +504,91 @@
     }
   }
 
+  // ---------- session token (from this site) ----------
+  // Resolves with a valid session: the stored one, a renewal of it, or a new one.
+  function fetchSession(previous) {
+    return window
+      .fetch(sessionUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(previous ? { token: previous.token } : {}),
+        credentials: "same-origin",
+        cache: "no-store",
+      })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("session " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        var fresh = asSession(data);
+        if (!fresh) {
+          throw new Error("unexpected session answer");
+        }
+        if (previous && data.continued !== true) {
+          addSystemNote("Your earlier chat had ended, so this is a new conversation.");
+        }
+        storeSession(fresh);
+        return fresh;
+      });
+  }
+
+  function ensureSession() {
+    if (session && session.expires_at - nowSeconds() > RENEW_MARGIN_S) {
+      return Promise.resolve(session);
+    }
+    return fetchSession(session);
+  }
+
+  function requestSession() {
+    ensureSession().then(
+      function (current) {
+        if (socket && socket.connected) {
+          socket.emit("session_request", { token: current.token });
+        }
+      },
+      function () {
+        setConnection("offline", "Can't start the chat right now. Trying again…");
+        window.setTimeout(function () {
+          if (socket && socket.connected && !ready) {
+            requestSession();
+          }
+        }, 5000);
+      }
+    );
+  }
+
+  function scheduleRenewal() {
+    window.clearTimeout(renewTimer);
+    if (!session) {
+      return;
+    }
+    var delay = Math.max(10, session.expires_at - nowSeconds() - RENEW_MARGIN_S) * 1000;
+    renewTimer = window.setTimeout(function () {
+      fetchSession(session).then(function (fresh) {
+        if (socket && socket.connected) {
+          socket.emit("session_request", { token: fresh.token });
+        }
+      }, scheduleRenewal);
+    }, Math.min(delay, 2147483647));
+  }
+
+  function onSessionRejected() {
+    ready = false;
+    storeSession(null);
+    rejections += 1;
+    if (rejections <= 2) {
+      requestSession();
+    } else {
+      setConnection("offline", "The chat couldn't start. Please reload the page.");
+    }
+  }
+
   // ---------- socket.io connection ----------
   function emitMessage(item) {
-    socket.emit(USER_EVENT, { message: item.message, session_id: sessionId });
+    // No conversation id: the server knows it from this connection's session token.
+    socket.emit(USER_EVENT, { message: item.message });
     item.bubble.classList.remove("sb-msg--pending");
     showTyping();
   }
@@ -471,15 +602,10 @@
     }
   }
 
-  function onSessionConfirm(data) {
-    var id = typeof data === "string" ? data : data && typeof data.session_id === "string" ? data.session_id : "";
-    if (!SESSION_ID_RE.test(id)) {
-      setConnection("offline", "The assistant sent an unexpected answer. Please reload the page.");
-      return;
-    }
-    sessionId = id;
-    storageSet("localStorage", SESSION_KEY, id);
+  function onSessionConfirm() {
     ready = true;
+    rejections = 0;
+    scheduleRenewal();
     if (everConfirmed) {
       setConnection("connected", "Reconnected.", 4000);
     } else {
@@ -526,10 +652,9 @@
       reconnectionDelayMax: 10000,
       timeout: 10000,
     });
-    socket.on("connect", function () {
-      socket.emit("session_request", { session_id: sessionId });
-    });
+    socket.on("connect", requestSession);
     socket.on("session_confirm", onSessionConfirm);
+    socket.on("session_rejected", onSessionRejected);
     socket.on(BOT_EVENT, onBotMessage);
     socket.on("disconnect", function (reason) {
       ready = false;
@@ -607,6 +732,31 @@
     scrollToEnd();
   }
 
+  // Forgets this conversation in this browser: the token, the connection and the log.
+  function endChat() {
+    window.clearTimeout(renewTimer);
+    storeSession(null);
+    ready = false;
+    outbox = [];
+    if (socket) {
+      socket.off();
+      socket.disconnect();
+      socket = null;
+    }
+    everConfirmed = false;
+    while (log.firstChild) {
+      log.removeChild(log.firstChild);
+    }
+    hideTyping();
+    setHint("");
+    setConnection(
+      "idle",
+      "This chat has ended and this browser no longer keeps it."
+    );
+    addSystemNote("Chat ended. A new message starts a new conversation.");
+    input.focus();
+  }
+
   function closeChat() {
     panel.hidden = true;
     launcher.hidden = false;
@@ -623,6 +773,9 @@
     });
   }
   closeButton.addEventListener("click", closeChat);
+  if (endButton) {
+    endButton.addEventListener("click", endChat);
+  }
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       event.preventDefault();
