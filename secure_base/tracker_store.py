@@ -10,13 +10,22 @@ SQLAlchemy alone, without importing Rasa, on SQLite and PostgreSQL:
   or the SQLite file ``SECURE_BASE_TRACKER_DB``;
 * :func:`count_conversation_events` finds how many events a conversation has there;
 * :func:`delete_conversation` deletes them, in one transaction;
-* :func:`describe_tracker` says where the store is without its password, for messages.
+* :func:`describe_tracker` says where the store is without its password, for messages;
+* :func:`encode_event_data` / :func:`decode_event_data` are how each event's ``data``
+  column is encrypted by :class:`secure_base.encrypted_tracker_store.EncryptedSQLTrackerStore`
+  (the same Fernet keys as the intake fields; ``sender_id``, ``type_name`` and
+  ``timestamp`` stay in clear because Rasa queries them);
+* :func:`rotate_conversation_events` re-encrypts every event with the current key;
+* :func:`purge_conversations` deletes conversations whose last event is older than a
+  cutoff (retention).
 
-Nothing here prints or logs a conversation ID or its content.
+SQLite connections here use ``secure_delete``, so deleted events are overwritten in the
+file. Nothing here prints or logs a conversation ID or its content.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -26,16 +35,27 @@ from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import column, create_engine, delete, func, inspect, select, table
+from sqlalchemy import column, create_engine, delete, event, func, inspect, select, table, update
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from secure_base.settings import PROJECT_ROOT, load_settings
+from secure_base.crypto import decrypt_text, encrypt_text, rotate_text
+from secure_base.db import sqlite_secure_delete
+from secure_base.settings import PROJECT_ROOT, Settings, load_settings
 
 # Rasa's SQL tracker store keeps one row per event in `events`, keyed by `sender_id`
-# (the conversation ID). Finding and deleting need only that column, so Rasa is not imported.
-EVENTS_TABLE = table("events", column("sender_id"))
+# (the conversation ID). These are the columns used here, so Rasa is not imported.
+EVENTS_TABLE = table(
+    "events", column("id"), column("sender_id"), column("timestamp"), column("data")
+)
+# The endpoints `type` of Secure Base's encrypting store (Rasa's `SQL` is accepted too).
+ENCRYPTED_STORE_TYPE = "secure_base.encrypted_tracker_store.EncryptedSQLTrackerStore"
+# Slot that action_delete_my_data sets: the store then erases the conversation when it
+# saves that turn (under the conversation lock) instead of writing it.
+ERASURE_SLOT = "erase_conversation"
+# Rows re-encrypted per transaction during key rotation.
+_ROTATE_BATCH = 500
 # ${NAME} references in an endpoints file, which Rasa replaces from the environment.
 _ENV_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 
@@ -181,7 +201,7 @@ def resolve_tracker_url(
     if not config:
         return sqlite_default
     store_type = config.get("type")
-    if str(store_type).lower() != "sql":
+    if str(store_type).lower() not in ("sql", ENCRYPTED_STORE_TYPE.lower()):
         # Falling back to the SQLite file would report success and leave the chat in place.
         raise TrackerStoreConfigError(
             f"{endpoints_path}: tracker_store type {store_type!r} is not supported; "
@@ -198,10 +218,15 @@ def _tracker_engine(url: URL) -> Engine:
     """A short-lived engine for the tracker store.
 
     Not ``secure_base.db.make_engine``: that switches SQLite to WAL, a lasting change to
-    Rasa's file. ``hide_parameters`` keeps the conversation ID out of error messages.
+    Rasa's file; ``secure_delete`` (per connection) is switched on. ``hide_parameters``
+    keeps the conversation ID out of error messages.
     """
     if url.get_backend_name() == "sqlite":
-        return create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 15})
+        engine = create_engine(
+            url, future=True, hide_parameters=True, connect_args={"timeout": 15}
+        )
+        event.listen(engine, "connect", sqlite_secure_delete)
+        return engine
     return create_engine(url, future=True, hide_parameters=True, poolclass=NullPool)
 
 
@@ -277,3 +302,114 @@ def delete_conversation(tracker_url: Union[URL, str], conversation_id: str) -> i
     statement = delete(EVENTS_TABLE).where(EVENTS_TABLE.c.sender_id == conversation_id)
     with _events_transaction(tracker_url) as connection:
         return connection.execute(statement).rowcount
+
+
+def encode_event_data(data: Mapping[str, Any], settings: Optional[Settings] = None) -> str:
+    """The ``data`` column of one event: its JSON, encrypted with the current key.
+
+    Args:
+        data: The event as Rasa serialises it (``Event.as_dict()``).
+        settings: Settings that select the key; the process settings when omitted.
+
+    Returns:
+        A Fernet token (ASCII); the text and slot values in it are unreadable without a key.
+
+    """
+    return encrypt_text(json.dumps(data), settings) or ""
+
+
+def decode_event_data(raw: str, settings: Optional[Settings] = None) -> dict[str, Any]:
+    """The event stored in one ``data`` column, decrypted.
+
+    Rows written by Rasa's plain ``SQLTrackerStore`` (JSON objects) are read as they
+    are, so a store switched to encryption keeps its old conversations; key rotation
+    (:func:`rotate_conversation_events`) encrypts them.
+
+    Raises:
+        secure_base.crypto.DecryptionError: When no configured key fits.
+
+    """
+    if raw.lstrip().startswith("{"):
+        return json.loads(raw)
+    return json.loads(decrypt_text(raw, settings) or "{}")
+
+
+def _reencrypt(raw: Optional[str], settings: Optional[Settings]) -> Optional[str]:
+    if raw is None:
+        return None
+    if raw.lstrip().startswith("{"):  # plain JSON from Rasa's own store: encrypt it
+        return encrypt_text(raw, settings)
+    return rotate_text(raw, settings)
+
+
+def rotate_conversation_events(
+    tracker_url: Union[URL, str], settings: Optional[Settings] = None
+) -> int:
+    """Re-encrypt every event in the tracker store with the current (first) key.
+
+    Plain JSON rows (written before encryption was switched on) are encrypted. Runs in
+    batches by row ID, each its own transaction, so a long rotation does not hold Rasa's
+    writers up; a row written meanwhile is already under the current key.
+
+    Args:
+        tracker_url: SQLAlchemy URL of the tracker store.
+        settings: Settings that select the keys; the process settings when omitted.
+
+    Returns:
+        How many rows were re-encrypted.
+
+    Raises:
+        secure_base.crypto.DecryptionError: When a row fits no configured key (nothing
+            of that batch is changed).
+
+    """
+    done = 0
+    last_id = -1
+    while True:
+        with _events_transaction(tracker_url) as connection:
+            rows = connection.execute(
+                select(EVENTS_TABLE.c.id, EVENTS_TABLE.c.data)
+                .where(EVENTS_TABLE.c.id > last_id)
+                .order_by(EVENTS_TABLE.c.id)
+                .limit(_ROTATE_BATCH)
+            ).all()
+            for row_id, raw in rows:
+                connection.execute(
+                    update(EVENTS_TABLE)
+                    .where(EVENTS_TABLE.c.id == row_id)
+                    .values(data=_reencrypt(raw, settings))
+                )
+        if not rows:
+            return done
+        done += len(rows)
+        last_id = rows[-1][0]
+
+
+def purge_conversations(tracker_url: Union[URL, str], cutoff: float) -> tuple[int, int]:
+    """Delete every conversation whose latest event is older than ``cutoff``.
+
+    Whole conversations go, never single old events: a conversation still in use keeps
+    its history until it falls silent for the retention period.
+
+    Args:
+        tracker_url: SQLAlchemy URL of the tracker store.
+        cutoff: Unix time; conversations with no event at or after it are deleted.
+
+    Returns:
+        How many conversations and how many events were deleted.
+
+    """
+    latest = (
+        select(EVENTS_TABLE.c.sender_id)
+        .group_by(EVENTS_TABLE.c.sender_id)
+        .having(func.max(EVENTS_TABLE.c.timestamp) < cutoff)
+    )
+    with _events_transaction(tracker_url) as connection:
+        senders = [row[0] for row in connection.execute(latest)]
+        events = 0
+        for start in range(0, len(senders), _ROTATE_BATCH):
+            chunk = senders[start : start + _ROTATE_BATCH]
+            events += connection.execute(
+                delete(EVENTS_TABLE).where(EVENTS_TABLE.c.sender_id.in_(chunk))
+            ).rowcount
+    return len(senders), events
