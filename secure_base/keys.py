@@ -89,7 +89,9 @@ def rotate_all(
 
     """
     engine = engine or get_engine()
-    counts = {model.__tablename__: rotate_table(engine, model, settings) for model in ENCRYPTED_MODELS}
+    counts = {
+        model.__tablename__: rotate_table(engine, model, settings) for model in ENCRYPTED_MODELS
+    }
     url = tracker_url if tracker_url is not None else resolve_tracker_url()
     try:
         counts["events"] = rotate_conversation_events(url, settings)

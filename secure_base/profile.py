@@ -115,7 +115,8 @@ class Retention(BaseModel):
     submissions_days: int = Field(365, ge=1, le=3650)
 
     class Config:
-        # A misspelt period must fail loudly, not leave data kept for the default time.
+        """A misspelt period must fail loudly, not leave data kept for the default time."""
+
         extra = "forbid"
 
 

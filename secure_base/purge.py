@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Engine, URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from secure_base.crisis.models import CrisisEvent
@@ -162,7 +162,7 @@ async def purge_periodically(interval_hours: float, stop: asyncio.Event) -> None
                          describe_error(exc))
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval_hours * 3600)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -34,6 +34,8 @@ class Settings:
         web_port: Port of the website.
         bind_host: Interface the servers listen on (loopback unless set).
         endpoints_file: Rasa endpoints file (endpoints.scale.yml for PostgreSQL + Redis).
+        purge_interval_hours: How often the website process runs the retention purge
+            (0: never; then run ``python -m secure_base.purge`` from cron).
     """
 
     data_dir: Path
@@ -52,6 +54,7 @@ class Settings:
     web_port: int
     bind_host: str = "127.0.0.1"
     endpoints_file: str = "endpoints.yml"
+    purge_interval_hours: float = 24.0
 
     @property
     def rasa_url(self) -> str:
@@ -98,6 +101,7 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         web_port=int(env.get("SECURE_BASE_WEB_PORT", "8080")),
         bind_host=env.get("SECURE_BASE_BIND", "127.0.0.1"),
         endpoints_file=env.get("SECURE_BASE_ENDPOINTS", "endpoints.yml"),
+        purge_interval_hours=float(env.get("SECURE_BASE_PURGE_INTERVAL_HOURS", "24")),
     )
 
 
