@@ -4,6 +4,7 @@ key rotation, and the retention purge (secure_base.purge)."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -313,3 +314,56 @@ def test_retention_periods_are_validated(tmp_path, retention, message) -> None:
         parse_profile(path)
     path.write_text(head + "\nretention:\n  submissions_days: 30\n", encoding="utf-8")
     assert parse_profile(path).retention == Retention(submissions_days=30)
+
+
+@pytest.mark.server
+async def test_the_website_process_runs_the_purge_while_it_runs(tmp_path, key, app_env) -> None:
+    """``python -m secure_base.web`` (as `make run` starts it) purges at start."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.stack import ROOT, free_port
+
+    now = datetime.now(UTC)
+    made = EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    await made.save(a_turn("old-chat", (now - timedelta(days=400)).timestamp()))
+    await made.save(a_turn("new-chat", now.timestamp()))
+    made.engine.dispose()
+    add_records("old-records", now - timedelta(days=400))
+    add_records("new-records", now - timedelta(days=1))
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+
+    port = free_port()
+    log = (tmp_path / "web.log").open("w")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SECURE_BASE_DATA_DIR": str(app_env),
+        "SECURE_BASE_TRACKER_DB": str(tmp_path / "tracker.db"),
+        "SECURE_BASE_INTAKE_KEY": key,
+    }
+    env.pop("SECURE_BASE_ENDPOINTS", None)
+    env.pop("SECURE_BASE_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secure_base.web", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and count_conversation_events(url, "old-chat"):
+            time.sleep(0.5)
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    output = (tmp_path / "web.log").read_text()
+    assert "Retention purge: 1 conversations (7 events), 1 crisis events, 1 intake" in output
+    assert "old-chat" not in output and "old-records" not in output
+    assert count_conversation_events(url, "old-chat") == 0
+    assert count_conversation_events(url, "new-chat") == 7
+    with session_scope() as session:
+        assert find_conversation_records(session, "old-records").empty
+        assert not find_conversation_records(session, "new-records").empty
