@@ -76,7 +76,11 @@ def describe_tracker(url: URL) -> str:
 
 
 def _endpoints_value(
-    config: Mapping[str, Any], field: str, endpoints_path: Path, env: Mapping[str, str]
+    config: Mapping[str, Any],
+    field: str,
+    endpoints_path: Path,
+    env: Mapping[str, str],
+    section: str = "tracker_store",
 ) -> Optional[str]:
     """A tracker_store field with its ``${NAME}`` references replaced, as Rasa reads it.
 
@@ -95,7 +99,7 @@ def _endpoints_value(
         name = match.group(1)
         if name not in env:
             raise TrackerStoreConfigError(
-                f"{endpoints_path}: tracker_store {field} uses ${{{name}}}, which is not set "
+                f"{endpoints_path}: {section} {field} uses ${{{name}}}, which is not set "
                 "(set the same variables as the Rasa servers, or pass --tracker-url)"
             )
         return env[name]
@@ -148,6 +152,63 @@ def _url_from_endpoints(
     )
 
 
+def _read_endpoints(env: Mapping[str, str]) -> tuple[dict[str, Any], Path]:
+    """The endpoints file the Rasa servers use (``SECURE_BASE_ENDPOINTS``), parsed.
+
+    Raises:
+        TrackerStoreConfigError: When it cannot be read or is not YAML.
+
+    """
+    endpoints_path = Path(load_settings(env).endpoints_file)
+    if not endpoints_path.is_absolute():
+        endpoints_path = PROJECT_ROOT / endpoints_path
+    try:
+        content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TrackerStoreConfigError(
+            f"cannot read the endpoints file {endpoints_path} (SECURE_BASE_ENDPOINTS): "
+            f"{exc.strerror or exc}"
+        ) from None
+    except yaml.YAMLError:
+        raise TrackerStoreConfigError(
+            f"the endpoints file {endpoints_path} is not valid YAML"
+        ) from None
+    return (content if isinstance(content, dict) else {}), endpoints_path
+
+
+# Lock stores shared between processes (and so usable by a CLI): Rasa's and ours.
+SHARED_LOCK_STORE_TYPES = ("redis", "secure_base.lock_store.redislockstore")
+
+
+def redis_lock_options(env: Optional[Mapping[str, str]] = None) -> Optional[dict[str, Any]]:
+    """The options of the Redis lock store the Rasa servers use, if they use one.
+
+    Read from ``lock_store`` in the endpoints file, with ``${NAME}`` references replaced,
+    as keyword arguments for Rasa's ``RedisLockStore``.
+
+    Returns:
+        The options, or ``None`` when the lock store is not shared between processes
+        (``in_memory``: it lives inside the one Rasa server).
+
+    Raises:
+        TrackerStoreConfigError: When the endpoints file or a variable it needs is missing.
+
+    """
+    env = os.environ if env is None else env
+    content, endpoints_path = _read_endpoints(env)
+    config = content.get("lock_store") or {}
+    if str(config.get("type", "")).lower() not in SHARED_LOCK_STORE_TYPES:
+        return None
+    options: dict[str, Any] = {}
+    for field in config:
+        if field == "type":
+            continue
+        value = _endpoints_value(config, field, endpoints_path, env, "lock_store")
+        if value is not None:
+            options["host" if field == "url" else field] = value
+    return options
+
+
 def resolve_tracker_url(
     explicit_url: Optional[str] = None, env: Optional[Mapping[str, str]] = None
 ) -> URL:
@@ -183,21 +244,8 @@ def resolve_tracker_url(
             ) from None
     settings = load_settings(env)
     sqlite_default = URL.create("sqlite", database=str(settings.tracker_db))
-    endpoints_path = Path(settings.endpoints_file)
-    if not endpoints_path.is_absolute():
-        endpoints_path = PROJECT_ROOT / endpoints_path
-    try:
-        content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrackerStoreConfigError(
-            f"cannot read the endpoints file {endpoints_path} (SECURE_BASE_ENDPOINTS): "
-            f"{exc.strerror or exc}"
-        ) from None
-    except yaml.YAMLError:
-        raise TrackerStoreConfigError(
-            f"the endpoints file {endpoints_path} is not valid YAML"
-        ) from None
-    config = content.get("tracker_store") if isinstance(content, dict) else None
+    content, endpoints_path = _read_endpoints(env)
+    config = content.get("tracker_store")
     if not config:
         return sqlite_default
     store_type = config.get("type")

@@ -40,7 +40,7 @@ from secure_base.tracker_store import (
     decode_event_data,
     delete_conversation,
 )
-from tests.conftest import BACKENDS, HEALTH_TEXT, POSTGRES_URL
+from tests.conftest import BACKENDS, HEALTH_TEXT, fresh_database_url
 
 EMAIL = "sam.private@example.org"
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -63,27 +63,22 @@ def use_keys(monkeypatch: pytest.MonkeyPatch, *keys: str) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def store(request, tmp_path, key):  # type: ignore[no-untyped-def]
-    """The encrypting store on a SQLite file, and on the test PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tracker.db'}"
-        made = EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    else:
-        url = POSTGRES_URL
-        made = EncryptedSQLTrackerStore(DOMAIN, host=POSTGRES_URL)
-    made.test_url = url  # type: ignore[attr-defined]
-    made.test_senders = []  # type: ignore[attr-defined]
-    yield made
-    if made.test_senders:  # the PostgreSQL table is shared with other tests
-        with made.engine.begin() as conn:
-            for sender in made.test_senders:
-                conn.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
-    made.engine.dispose()
+    """The encrypting store on a SQLite file, and in a PostgreSQL schema of its own."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'tracker.db'}"
+            made = EncryptedSQLTrackerStore(
+                DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db")
+            )
+        else:
+            made = EncryptedSQLTrackerStore(DOMAIN, host=url)
+        made.test_url = url  # type: ignore[attr-defined]
+        yield made
+        made.engine.dispose()
 
 
 def new_sender(store: EncryptedSQLTrackerStore) -> str:
-    sender = f"enc-test-{uuid.uuid4().hex}"
-    store.test_senders.append(sender)  # type: ignore[attr-defined]
-    return sender
+    return f"enc-test-{uuid.uuid4().hex}"
 
 
 def a_turn(sender: str, when: float | None = None) -> DialogueStateTracker:
@@ -275,8 +270,7 @@ async def test_purge_removes_exactly_what_is_past_retention(store, key) -> None:
     assert count_conversation_events(store.test_url, old_chat) == 0
     assert count_conversation_events(store.test_url, recent_chat) == 7
     assert count_conversation_events(store.test_url, kept_chat) == 8
-    if store.engine.dialect.name == "sqlite":  # nobody else's conversations there
-        assert (result.conversations, result.conversation_events) == (1, 7)
+    assert (result.conversations, result.conversation_events) == (1, 7)
     with session_scope() as session:
         assert find_conversation_records(session, "c-91").empty
         c61, c59 = (find_conversation_records(session, c) for c in ("c-61", "c-59"))

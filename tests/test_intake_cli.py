@@ -489,3 +489,51 @@ def test_delete_conversation_needs_confirmation_when_not_interactive(db_url, mon
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     code, _, err = run("delete-conversation", "conv-x", "--database-url", db_url)
     assert code == 2 and "add --yes" in err
+
+
+@pytest.mark.redis
+async def test_delete_conversation_waits_for_a_running_turn(db_url, rasa_events, monkeypatch):
+    """With the Redis lock store of endpoints.scale.yml, the deletion takes the lock."""
+    import asyncio
+    import threading
+
+    from secure_base.lock_store import RedisLockStore
+    from secure_base.tracker_store import redis_lock_options
+    from tests.conftest import redis_endpoint_env
+
+    for name, value in redis_endpoint_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    sender = rasa_events.new_conversation()
+    server = RedisLockStore(**redis_lock_options())  # as a Rasa server holds it for a turn
+    results: list = []
+    deleting = threading.Thread(
+        target=lambda: results.append(
+            run("delete-conversation", sender, "--yes", "--tracker-url", rasa_events.url,
+                "--database-url", db_url)
+        )
+    )
+    async with server.lock(sender):
+        deleting.start()
+        await asyncio.sleep(2)
+        assert rasa_events.count(sender) == 3  # the deletion waits for the turn
+    await asyncio.to_thread(deleting.join, 30)
+    code, out, err = results[0]
+    assert code == 0, err
+    assert rasa_events.count(sender) == 0
+    assert server.get_lock(sender) is None  # nothing left behind
+
+
+def test_delete_conversation_refuses_when_the_lock_store_is_unreachable(
+    db_url, rasa_events, monkeypatch
+) -> None:
+    from tests.stack import free_port
+
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    monkeypatch.setenv("SECURE_BASE_REDIS_HOST", "127.0.0.1")
+    monkeypatch.setenv("SECURE_BASE_REDIS_PORT", str(free_port()))
+    sender = rasa_events.new_conversation()
+    code, _, err = run("delete-conversation", sender, "--yes", "--tracker-url",
+                       rasa_events.url, "--database-url", db_url)
+    assert code == 1 and "Could not take the conversation lock" in err
+    assert "Nothing deleted." in err and rasa_events.count(sender) == 3

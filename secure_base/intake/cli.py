@@ -35,6 +35,8 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional, Sequence, TextIO
@@ -61,6 +63,7 @@ from secure_base.tracker_store import (
     count_conversation_events,
     delete_conversation,
     describe_tracker,
+    redis_lock_options,
     resolve_tracker_url,
 )
 
@@ -377,8 +380,15 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1
         where = describe_tracker(tracker_url)
         try:
-            count = delete_conversation(tracker_url, conversation_id)
-        except (FileNotFoundError, MissingEventsTableError, SQLAlchemyError, ImportError) as exc:
+            with _conversation_locked(conversation_id, err):
+                count = delete_conversation(tracker_url, conversation_id)
+        except (
+            FileNotFoundError,
+            MissingEventsTableError,
+            SQLAlchemyError,
+            ImportError,
+            LockUnavailableError,
+        ) as exc:
             print(f"Could not delete the conversation: {_failure_reason(exc)}", file=err)
             print(
                 f"Nothing was deleted: intake submission {args.id} and its conversation "
@@ -409,6 +419,47 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     print(f"Deleted intake submission {args.id}.", file=out)
     return 0
+
+
+class LockUnavailableError(Exception):
+    """The conversation lock of the Rasa servers could not be taken; nothing was deleted."""
+
+
+@contextmanager
+def _conversation_locked(conversation_id: str, err: TextIO) -> Iterator[None]:
+    """Hold the conversation's lock while deleting, when the servers share one (Redis).
+
+    When the endpoints name a Redis lock store whose variables are not set here, the
+    deletion goes ahead without the lock, with a warning: the encrypting tracker store
+    still never writes a deleted conversation back.
+
+    Raises:
+        LockUnavailableError: When Redis cannot be reached or the lock is not granted.
+
+    """
+    try:
+        options = redis_lock_options()
+    except TrackerStoreConfigError as exc:
+        print(f"Warning: not taking the conversation lock: {exc}", file=err)
+        options = None
+    if options is None:  # in-memory lock: see secure_base.lock_store
+        yield
+        return
+    # Imported here: it loads Rasa, which the other commands do not need.
+    from secure_base.lock_store import conversation_lock
+
+    try:
+        lock = conversation_lock(conversation_id)
+        lock.__enter__()
+    except Exception as exc:  # noqa: BLE001 - Redis and lock errors alike
+        raise LockUnavailableError(type(exc).__name__) from exc
+    try:
+        yield
+    except BaseException:
+        if not lock.__exit__(*sys.exc_info()):
+            raise
+    else:
+        lock.__exit__(None, None, None)
 
 
 def _ids(ids: list[int]) -> str:
@@ -465,19 +516,25 @@ def cmd_delete_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) 
             print("Nothing deleted.", file=err)
             return 1
     try:
-        events = delete_conversation(tracker_url, args.conversation_id)
-    except (FileNotFoundError, MissingEventsTableError):
-        events = 0  # no conversation was ever stored there
-    except SQLAlchemyError as exc:
-        print(f"Could not delete the conversation: {_failure_reason(exc)}. Nothing deleted.",
+        with _conversation_locked(args.conversation_id, err):
+            try:
+                events = delete_conversation(tracker_url, args.conversation_id)
+            except (FileNotFoundError, MissingEventsTableError):
+                events = 0  # no conversation was ever stored there
+            except SQLAlchemyError as exc:
+                print(f"Could not delete the conversation: {_failure_reason(exc)}. "
+                      "Nothing deleted.", file=err)
+                return 1
+            try:
+                with session_scope(_engine(args)) as session:
+                    records = delete_conversation_records(session, args.conversation_id)
+            except SQLAlchemyError as exc:
+                print(f"Deleted {events} conversation event(s) from {where}, but not its "
+                      f"records: {_failure_reason(exc)}. Run the command again.", file=err)
+                return 1
+    except LockUnavailableError as exc:
+        print(f"Could not take the conversation lock in Redis ({exc}). Nothing deleted.",
               file=err)
-        return 1
-    try:
-        with session_scope(_engine(args)) as session:
-            records = delete_conversation_records(session, args.conversation_id)
-    except SQLAlchemyError as exc:
-        print(f"Deleted {events} conversation event(s) from {where}, but not its records: "
-              f"{_failure_reason(exc)}. Run the command again.", file=err)
         return 1
     print(
         f"Deleted {events} conversation event(s) from {where}, intake submission(s) "
