@@ -73,10 +73,16 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     ) -> Optional[DialogueStateTracker]:
         """Rasa's retrieval, decrypting each event."""
         with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [decode_event_data(row.data) for row in rows]
+            raw = [
+                row.data
+                for row in self._event_query(
+                    session, sender_id,
+                    fetch_events_from_all_sessions=fetch_events_from_all_sessions,
+                )
+            ]
+        # Outside Rasa's session_scope, which turns any ValueError (DecryptionError is
+        # one) into "schema not found" and exits the server.
+        events = [decode_event_data(data) for data in raw]
         if not fetch_events_from_all_sessions:
             # Rasa's save counts rows of the latest session too.
             self._remember_loaded(sender_id, len(events))

@@ -137,6 +137,9 @@ async def test_a_key_that_is_not_configured_cannot_read_the_events(store, monkey
     use_keys(monkeypatch, Fernet.generate_key().decode())
     with pytest.raises(crypto.DecryptionError):
         decode_event_data(data)
+    # An error for this conversation, not Rasa's "schema not found" exit of the server.
+    with pytest.raises(crypto.DecryptionError):
+        await store.retrieve(sender)
 
 
 async def test_erasure_request_deletes_every_event_and_stores_nothing_of_the_turn(store) -> None:
