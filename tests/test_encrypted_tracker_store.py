@@ -364,3 +364,44 @@ async def test_the_website_process_runs_the_purge_while_it_runs(tmp_path, key, a
     with session_scope() as session:
         assert find_conversation_records(session, "old-records").empty
         assert not find_conversation_records(session, "new-records").empty
+
+
+async def test_purge_and_rotate_commands(tmp_path, key, app_env) -> None:
+    """``python -m secure_base.purge`` and ``python -m secure_base.keys rotate`` as run."""
+    from tests.stack import run_module
+
+    now = datetime.now(UTC)
+    made = EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    await made.save(a_turn("old-chat", (now - timedelta(days=400)).timestamp()))
+    await made.save(a_turn("new-chat", now.timestamp()))
+    add_records("old-records", now - timedelta(days=400))
+    env = {
+        **os.environ,
+        "SECURE_BASE_DATA_DIR": str(app_env),
+        "SECURE_BASE_TRACKER_DB": str(tmp_path / "tracker.db"),
+        "SECURE_BASE_INTAKE_KEY": key,
+    }
+    env.pop("SECURE_BASE_ENDPOINTS", None)
+    env.pop("SECURE_BASE_DATABASE_URL", None)
+
+    dry = run_module("secure_base.purge", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("purge: would delete 1 conversations (7 events")
+    assert "1 crisis events (kept 365 days) and 1 intake submissions" in dry.stdout
+    done = run_module("secure_base.purge", env=env)
+    assert done.stdout.startswith("purge: deleted 1 conversations (7 events"), done.stderr
+    assert "old-chat" not in done.stdout + done.stderr
+
+    new_key = Fernet.generate_key().decode()
+    rotated = run_module("secure_base.keys", "rotate", env={**env,
+                         "SECURE_BASE_INTAKE_KEY": f"{new_key},{key}"})
+    assert rotated.returncode == 0, rotated.stderr
+    assert "re-encrypted 0 intake submissions, 0 crisis events and 7 conversation" in (
+        rotated.stdout
+    )
+    wrong = run_module("secure_base.keys", "rotate", env={**env,
+                       "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode()})
+    assert wrong.returncode == 1 and "fits none of the keys" in wrong.stderr
+    bad = run_module("secure_base.keys", "rotate", env={**env, "SECURE_BASE_INTAKE_KEY": "x"})
+    assert bad.returncode == 2 and "not a valid Fernet key" in bad.stderr
+    made.engine.dispose()
