@@ -17,7 +17,9 @@ SQLAlchemy alone, without importing Rasa, on SQLite and PostgreSQL:
   ``timestamp`` stay in clear because Rasa queries them);
 * :func:`rotate_conversation_events` re-encrypts every event with the current key;
 * :func:`purge_conversations` deletes conversations whose last event is older than a
-  cutoff (retention).
+  cutoff (retention);
+* :func:`redis_lock_options` reads the Redis lock store the servers share, if any, so
+  that a staff deletion can take the conversation lock (:mod:`secure_base.lock_store`).
 
 SQLite connections here use ``secure_delete``, so deleted events are overwritten in the
 file. Nothing here prints or logs a conversation ID or its content.
