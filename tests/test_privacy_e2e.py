@@ -77,6 +77,9 @@ def test_nothing_readable_at_rest_after_an_intake_and_a_crisis(private_stack) ->
     state = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()
     assert state["slots"]["crisis_flag"] is True
     assert any(e.get("text") == CRISIS for e in state["events"] if e["event"] == "user")
+    # The submitted intake's answers are cleared from the conversation's slots.
+    assert state["slots"]["email"] is None and state["slots"]["reason"] is None
+    assert state["slots"]["intake_submission_id"]
 
     files = data_files(stack.data_dir)
     names = {p.name for p in files}
