@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run train shell test test-python test-rasa validate conversations eval \
-        eval-quick bench articles lint lock key staff clean
+        eval-quick bench articles lint lock key rotate-keys purge staff clean
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,12 @@ staff: install ## Staff intake CLI help (list, show, export, status, delete subm
 
 key: install ## Print a new encryption key for SECURE_BASE_INTAKE_KEY
 	@$(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+
+rotate-keys: install ## Re-encrypt all stored data with the first key of SECURE_BASE_INTAKE_KEY
+	@$(PY) -m secure_base.keys rotate
+
+purge: install ## Delete conversations, crisis events and intakes past practice.yml's retention
+	@$(PY) -m secure_base.purge
 
 lint: install ## ruff over the Python code
 	@$(VENV)/bin/ruff check secure_base actions scripts tests

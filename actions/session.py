@@ -1,10 +1,11 @@
 """Starting a new conversation session.
 
 Follows rasa-sdk's documented pattern for a custom ``action_session_start``:
-``SessionStarted`` first, then the carried-over slots, then ``action_listen``. All slots
-are carried over, so a person who was given the crisis response keeps seeing the crisis
-lines in the next session (``crisis_flag`` is never cleared), and a half-finished intake
-can be resumed.
+``SessionStarted`` first, then the carried-over slots, then ``action_listen``. Slots are
+carried over, so a person who was given the crisis response keeps seeing the crisis
+lines in the next session (``crisis_flag`` is never cleared), except the intake's
+answers: a half-finished intake is not kept between sessions (health data stays in the
+tracker no longer than the session that collected it), and the person is told so.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from secure_base.crisis import CRISIS_FLAG_SLOT
-from secure_base.intake import CONSENT_SLOT, SUBMISSION_ID_SLOT
+from secure_base.intake import CONSENT_SLOT, INTAKE_SLOTS, SUBMISSION_ID_SLOT
 
 WELCOME_BACK_RESPONSE = "utter_intake_welcome_back"
 
@@ -26,14 +27,17 @@ WELCOME_BACK_RESPONSE = "utter_intake_welcome_back"
 def carried_over_slots(tracker: Tracker) -> List[EventType]:
     """``SlotSet`` events for every slot of the previous session worth keeping.
 
-    ``None`` values are left out (the new session starts with them unset anyway) and so
-    is ``requested_slot``: the form that asked is no longer active after a session start.
+    ``None`` values are left out (the new session starts with them unset anyway), and so
+    are ``requested_slot`` (the form that asked is no longer active after a session
+    start) and every intake answer (:data:`INTAKE_SLOTS`): they are health data, kept
+    only for the session that collects them.
     """
     slots = tracker.slots or {}
+    left_behind = {REQUESTED_SLOT, CRISIS_FLAG_SLOT, *INTAKE_SLOTS}
     events = [
         SlotSet(key, value)
         for key, value in slots.items()
-        if value is not None and key not in (REQUESTED_SLOT, CRISIS_FLAG_SLOT)
+        if value is not None and key not in left_behind
     ]
     # Once raised, the crisis flag outlives the session so the crisis lines keep
     # appearing; it is written as a real bool, whatever form it arrived in.
@@ -48,7 +52,7 @@ def has_unfinished_intake(tracker: Tracker) -> bool:
 
 
 class ActionSessionStart(Action):
-    """Starts a session, carrying every slot over and welcoming back unfinished intakes."""
+    """Starts a session, carrying slots over (not intake answers) and welcoming people back."""
 
     def name(self) -> str:
         """Rasa's reserved name for the session start action."""

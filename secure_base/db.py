@@ -26,7 +26,19 @@ _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 
 
+def sqlite_secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """SQLite connect hook: overwrite deleted content with zeros.
+
+    Without it, deleted rows (erased conversations, purged intakes) stay readable in the
+    file's free pages until they happen to be reused.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    sqlite_secure_delete(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the action server read while a CLI writes.
@@ -35,7 +47,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ign
 
 
 def make_engine(url: str) -> Engine:
-    """Creates a new engine for ``url`` (SQLite gets foreign keys and WAL switched on)."""
+    """Creates a new engine for ``url`` (SQLite gets foreign keys, WAL and secure_delete)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, future=True, connect_args={"check_same_thread": False, "timeout": 15}

@@ -15,13 +15,18 @@ keeps Rasa's class name, options and key layout (``<key_prefix>:lock:<conversati
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Callable, Optional, Text, Tuple, TypeVar
 
 from rasa.core import lock_store as rasa_lock_store
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError
 from rasa.utils.endpoints import EndpointConfig
+
+from secure_base.tracker_store import redis_lock_options
 
 T = TypeVar("T")
 
@@ -104,3 +109,42 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
             return None, lock if lock.is_someone_waiting() else None
 
         self._change(conversation_id, change)
+
+
+@contextmanager
+def conversation_lock(
+    conversation_id: Text, env: Optional[Mapping[str, str]] = None, wait_seconds: float = 0.2
+) -> Iterator[bool]:
+    """Hold a conversation's lock, as a Rasa server does for a turn, from outside Rasa.
+
+    For staff deletions: with the Redis lock store of ``endpoints.scale.yml`` the lock is
+    shared, so this waits for a running turn of the conversation to finish and keeps new
+    turns waiting until the block ends. With ``in_memory`` (``endpoints.yml``) the lock
+    lives inside the one Rasa server and cannot be taken from another process; the
+    encrypting tracker store then refuses to write a deleted conversation back.
+
+    Yields:
+        Whether a shared lock is held.
+
+    Raises:
+        LockError: When the lock could not be acquired.
+        secure_base.tracker_store.TrackerStoreConfigError: When the endpoints file or a
+            variable it names is missing.
+
+    """
+    options = redis_lock_options(env)
+    if options is None:
+        yield False
+        return
+    store = RedisLockStore(**options)
+    held = store.lock(conversation_id, wait_time_in_seconds=wait_seconds)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(held.__aenter__())
+        try:
+            yield True
+        finally:
+            loop.run_until_complete(held.__aexit__(None, None, None))
+    finally:
+        loop.close()
+        store.red.close()

@@ -123,6 +123,27 @@ class Intake(BaseModel):
     reviewed_by: str = "a clinician at the practice"
 
 
+class Retention(BaseModel):
+    """How long data is kept, in days, before ``python -m secure_base.purge`` deletes it.
+
+    Attributes:
+        conversations_days: A conversation (every event in Rasa's tracker store) is
+            deleted this long after its last message.
+        crisis_events_days: A crisis record is deleted this long after it happened.
+        submissions_days: An intake submission is deleted this long after it arrived.
+
+    """
+
+    conversations_days: int = Field(90, ge=1, le=3650)
+    crisis_events_days: int = Field(365, ge=1, le=3650)
+    submissions_days: int = Field(365, ge=1, le=3650)
+
+    class Config:
+        """A misspelt period must fail loudly, not leave data kept for the default time."""
+
+        extra = "forbid"
+
+
 class PracticeProfile(BaseModel):
     """The whole practice profile."""
 
@@ -136,6 +157,7 @@ class PracticeProfile(BaseModel):
     crisis: Crisis
     articles: Articles
     intake: Intake
+    retention: Retention = Field(default_factory=Retention)
 
     @validator("crisis")
     def _crisis_region_exists(cls, crisis: Crisis) -> Crisis:  # noqa: N805

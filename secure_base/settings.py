@@ -44,6 +44,8 @@ class Settings:
             (generated in ``<data_dir>/keys/`` in development when not set).
         session_ttl: Seconds a chat session token stays valid.
         rest_token: Bearer token the REST channel requires (empty: REST open).
+        purge_interval_hours: How often the website process runs the retention purge
+            (0: never; then run ``python -m secure_base.purge`` from cron).
     """
 
     data_dir: Path
@@ -69,6 +71,7 @@ class Settings:
     session_secret: str | None = None
     session_ttl: int = 7200
     rest_token: str | None = None
+    purge_interval_hours: float = 24.0
 
     @property
     def rasa_url(self) -> str:
@@ -123,6 +126,7 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         session_secret=env.get("SECURE_BASE_SESSION_SECRET") or None,
         session_ttl=int(env.get("SECURE_BASE_SESSION_TTL", "7200")),
         rest_token=env.get("SECURE_BASE_REST_TOKEN") or None,
+        purge_interval_hours=float(env.get("SECURE_BASE_PURGE_INTERVAL_HOURS", "24")),
     )
 
 

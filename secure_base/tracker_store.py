@@ -10,13 +10,24 @@ SQLAlchemy alone, without importing Rasa, on SQLite and PostgreSQL:
   or the SQLite file ``SECURE_BASE_TRACKER_DB``;
 * :func:`count_conversation_events` finds how many events a conversation has there;
 * :func:`delete_conversation` deletes them, in one transaction;
-* :func:`describe_tracker` says where the store is without its password, for messages.
+* :func:`describe_tracker` says where the store is without its password, for messages;
+* :func:`encode_event_data` / :func:`decode_event_data` are how each event's ``data``
+  column is encrypted by :class:`secure_base.encrypted_tracker_store.EncryptedSQLTrackerStore`
+  (the same Fernet keys as the intake fields; ``sender_id``, ``type_name`` and
+  ``timestamp`` stay in clear because Rasa queries them);
+* :func:`rotate_conversation_events` re-encrypts every event with the current key;
+* :func:`purge_conversations` deletes conversations whose last event is older than a
+  cutoff (retention);
+* :func:`redis_lock_options` reads the Redis lock store the servers share, if any, so
+  that a staff deletion can take the conversation lock (:mod:`secure_base.lock_store`).
 
-Nothing here prints or logs a conversation ID or its content.
+SQLite connections here use ``secure_delete``, so deleted events are overwritten in the
+file. Nothing here prints or logs a conversation ID or its content.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -26,16 +37,27 @@ from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import column, create_engine, delete, func, inspect, select, table
+from sqlalchemy import column, create_engine, delete, event, func, inspect, select, table, update
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from secure_base.settings import PROJECT_ROOT, load_settings
+from secure_base.crypto import decrypt_text, encrypt_text, rotate_text
+from secure_base.db import sqlite_secure_delete
+from secure_base.settings import PROJECT_ROOT, Settings, load_settings
 
 # Rasa's SQL tracker store keeps one row per event in `events`, keyed by `sender_id`
-# (the conversation ID). Finding and deleting need only that column, so Rasa is not imported.
-EVENTS_TABLE = table("events", column("sender_id"))
+# (the conversation ID). These are the columns used here, so Rasa is not imported.
+EVENTS_TABLE = table(
+    "events", column("id"), column("sender_id"), column("timestamp"), column("data")
+)
+# The endpoints `type` of Secure Base's encrypting store (Rasa's `SQL` is accepted too).
+ENCRYPTED_STORE_TYPE = "secure_base.encrypted_tracker_store.EncryptedSQLTrackerStore"
+# Slot that action_delete_my_data sets: the store then erases the conversation when it
+# saves that turn (under the conversation lock) instead of writing it.
+ERASURE_SLOT = "erase_conversation"
+# Rows re-encrypted per transaction during key rotation.
+_ROTATE_BATCH = 500
 # ${NAME} references in an endpoints file, which Rasa replaces from the environment.
 _ENV_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 
@@ -56,7 +78,11 @@ def describe_tracker(url: URL) -> str:
 
 
 def _endpoints_value(
-    config: Mapping[str, Any], field: str, endpoints_path: Path, env: Mapping[str, str]
+    config: Mapping[str, Any],
+    field: str,
+    endpoints_path: Path,
+    env: Mapping[str, str],
+    section: str = "tracker_store",
 ) -> Optional[str]:
     """A tracker_store field with its ``${NAME}`` references replaced, as Rasa reads it.
 
@@ -75,7 +101,7 @@ def _endpoints_value(
         name = match.group(1)
         if name not in env:
             raise TrackerStoreConfigError(
-                f"{endpoints_path}: tracker_store {field} uses ${{{name}}}, which is not set "
+                f"{endpoints_path}: {section} {field} uses ${{{name}}}, which is not set "
                 "(set the same variables as the Rasa servers, or pass --tracker-url)"
             )
         return env[name]
@@ -128,6 +154,63 @@ def _url_from_endpoints(
     )
 
 
+def _read_endpoints(env: Mapping[str, str]) -> tuple[dict[str, Any], Path]:
+    """The endpoints file the Rasa servers use (``SECURE_BASE_ENDPOINTS``), parsed.
+
+    Raises:
+        TrackerStoreConfigError: When it cannot be read or is not YAML.
+
+    """
+    endpoints_path = Path(load_settings(env).endpoints_file)
+    if not endpoints_path.is_absolute():
+        endpoints_path = PROJECT_ROOT / endpoints_path
+    try:
+        content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TrackerStoreConfigError(
+            f"cannot read the endpoints file {endpoints_path} (SECURE_BASE_ENDPOINTS): "
+            f"{exc.strerror or exc}"
+        ) from None
+    except yaml.YAMLError:
+        raise TrackerStoreConfigError(
+            f"the endpoints file {endpoints_path} is not valid YAML"
+        ) from None
+    return (content if isinstance(content, dict) else {}), endpoints_path
+
+
+# Lock stores shared between processes (and so usable by a CLI): Rasa's and ours.
+SHARED_LOCK_STORE_TYPES = ("redis", "secure_base.lock_store.redislockstore")
+
+
+def redis_lock_options(env: Optional[Mapping[str, str]] = None) -> Optional[dict[str, Any]]:
+    """The options of the Redis lock store the Rasa servers use, if they use one.
+
+    Read from ``lock_store`` in the endpoints file, with ``${NAME}`` references replaced,
+    as keyword arguments for Rasa's ``RedisLockStore``.
+
+    Returns:
+        The options, or ``None`` when the lock store is not shared between processes
+        (``in_memory``: it lives inside the one Rasa server).
+
+    Raises:
+        TrackerStoreConfigError: When the endpoints file or a variable it needs is missing.
+
+    """
+    env = os.environ if env is None else env
+    content, endpoints_path = _read_endpoints(env)
+    config = content.get("lock_store") or {}
+    if str(config.get("type", "")).lower() not in SHARED_LOCK_STORE_TYPES:
+        return None
+    options: dict[str, Any] = {}
+    for field in config:
+        if field == "type":
+            continue
+        value = _endpoints_value(config, field, endpoints_path, env, "lock_store")
+        if value is not None:
+            options["host" if field == "url" else field] = value
+    return options
+
+
 def resolve_tracker_url(
     explicit_url: Optional[str] = None, env: Optional[Mapping[str, str]] = None
 ) -> URL:
@@ -163,25 +246,12 @@ def resolve_tracker_url(
             ) from None
     settings = load_settings(env)
     sqlite_default = URL.create("sqlite", database=str(settings.tracker_db))
-    endpoints_path = Path(settings.endpoints_file)
-    if not endpoints_path.is_absolute():
-        endpoints_path = PROJECT_ROOT / endpoints_path
-    try:
-        content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrackerStoreConfigError(
-            f"cannot read the endpoints file {endpoints_path} (SECURE_BASE_ENDPOINTS): "
-            f"{exc.strerror or exc}"
-        ) from None
-    except yaml.YAMLError:
-        raise TrackerStoreConfigError(
-            f"the endpoints file {endpoints_path} is not valid YAML"
-        ) from None
-    config = content.get("tracker_store") if isinstance(content, dict) else None
+    content, endpoints_path = _read_endpoints(env)
+    config = content.get("tracker_store")
     if not config:
         return sqlite_default
     store_type = config.get("type")
-    if str(store_type).lower() != "sql":
+    if str(store_type).lower() not in ("sql", ENCRYPTED_STORE_TYPE.lower()):
         # Falling back to the SQLite file would report success and leave the chat in place.
         raise TrackerStoreConfigError(
             f"{endpoints_path}: tracker_store type {store_type!r} is not supported; "
@@ -198,10 +268,15 @@ def _tracker_engine(url: URL) -> Engine:
     """A short-lived engine for the tracker store.
 
     Not ``secure_base.db.make_engine``: that switches SQLite to WAL, a lasting change to
-    Rasa's file. ``hide_parameters`` keeps the conversation ID out of error messages.
+    Rasa's file; ``secure_delete`` (per connection) is switched on. ``hide_parameters``
+    keeps the conversation ID out of error messages.
     """
     if url.get_backend_name() == "sqlite":
-        return create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 15})
+        engine = create_engine(
+            url, future=True, hide_parameters=True, connect_args={"timeout": 15}
+        )
+        event.listen(engine, "connect", sqlite_secure_delete)
+        return engine
     return create_engine(url, future=True, hide_parameters=True, poolclass=NullPool)
 
 
@@ -277,3 +352,114 @@ def delete_conversation(tracker_url: Union[URL, str], conversation_id: str) -> i
     statement = delete(EVENTS_TABLE).where(EVENTS_TABLE.c.sender_id == conversation_id)
     with _events_transaction(tracker_url) as connection:
         return connection.execute(statement).rowcount
+
+
+def encode_event_data(data: Mapping[str, Any], settings: Optional[Settings] = None) -> str:
+    """The ``data`` column of one event: its JSON, encrypted with the current key.
+
+    Args:
+        data: The event as Rasa serialises it (``Event.as_dict()``).
+        settings: Settings that select the key; the process settings when omitted.
+
+    Returns:
+        A Fernet token (ASCII); the text and slot values in it are unreadable without a key.
+
+    """
+    return encrypt_text(json.dumps(data), settings) or ""
+
+
+def decode_event_data(raw: str, settings: Optional[Settings] = None) -> dict[str, Any]:
+    """The event stored in one ``data`` column, decrypted.
+
+    Rows written by Rasa's plain ``SQLTrackerStore`` (JSON objects) are read as they
+    are, so a store switched to encryption keeps its old conversations; key rotation
+    (:func:`rotate_conversation_events`) encrypts them.
+
+    Raises:
+        secure_base.crypto.DecryptionError: When no configured key fits.
+
+    """
+    if raw.lstrip().startswith("{"):
+        return json.loads(raw)
+    return json.loads(decrypt_text(raw, settings) or "{}")
+
+
+def _reencrypt(raw: Optional[str], settings: Optional[Settings]) -> Optional[str]:
+    if raw is None:
+        return None
+    if raw.lstrip().startswith("{"):  # plain JSON from Rasa's own store: encrypt it
+        return encrypt_text(raw, settings)
+    return rotate_text(raw, settings)
+
+
+def rotate_conversation_events(
+    tracker_url: Union[URL, str], settings: Optional[Settings] = None
+) -> int:
+    """Re-encrypt every event in the tracker store with the current (first) key.
+
+    Plain JSON rows (written before encryption was switched on) are encrypted. Runs in
+    batches by row ID, each its own transaction, so a long rotation does not hold Rasa's
+    writers up; a row written meanwhile is already under the current key.
+
+    Args:
+        tracker_url: SQLAlchemy URL of the tracker store.
+        settings: Settings that select the keys; the process settings when omitted.
+
+    Returns:
+        How many rows were re-encrypted.
+
+    Raises:
+        secure_base.crypto.DecryptionError: When a row fits no configured key (nothing
+            of that batch is changed).
+
+    """
+    done = 0
+    last_id = -1
+    while True:
+        with _events_transaction(tracker_url) as connection:
+            rows = connection.execute(
+                select(EVENTS_TABLE.c.id, EVENTS_TABLE.c.data)
+                .where(EVENTS_TABLE.c.id > last_id)
+                .order_by(EVENTS_TABLE.c.id)
+                .limit(_ROTATE_BATCH)
+            ).all()
+            for row_id, raw in rows:
+                connection.execute(
+                    update(EVENTS_TABLE)
+                    .where(EVENTS_TABLE.c.id == row_id)
+                    .values(data=_reencrypt(raw, settings))
+                )
+        if not rows:
+            return done
+        done += len(rows)
+        last_id = rows[-1][0]
+
+
+def purge_conversations(tracker_url: Union[URL, str], cutoff: float) -> tuple[int, int]:
+    """Delete every conversation whose latest event is older than ``cutoff``.
+
+    Whole conversations go, never single old events: a conversation still in use keeps
+    its history until it falls silent for the retention period.
+
+    Args:
+        tracker_url: SQLAlchemy URL of the tracker store.
+        cutoff: Unix time; conversations with no event at or after it are deleted.
+
+    Returns:
+        How many conversations and how many events were deleted.
+
+    """
+    latest = (
+        select(EVENTS_TABLE.c.sender_id)
+        .group_by(EVENTS_TABLE.c.sender_id)
+        .having(func.max(EVENTS_TABLE.c.timestamp) < cutoff)
+    )
+    with _events_transaction(tracker_url) as connection:
+        senders = [row[0] for row in connection.execute(latest)]
+        events = 0
+        for start in range(0, len(senders), _ROTATE_BATCH):
+            chunk = senders[start : start + _ROTATE_BATCH]
+            events += connection.execute(
+                delete(EVENTS_TABLE).where(EVENTS_TABLE.c.sender_id.in_(chunk))
+            ).rowcount
+    return len(senders), events

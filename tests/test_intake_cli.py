@@ -441,3 +441,99 @@ def test_status_of_an_unknown_id(db_url) -> None:
     assert code == 1 and out == ""
     assert err == "No intake submission with ID 999.\n"
     assert status_of(db_url, sid) == ("new", "-")
+
+
+def test_find_and_delete_by_conversation(db_url, rasa_events) -> None:
+    from secure_base.crisis.store import record_crisis_event
+
+    doomed_sender = rasa_events.new_conversation()
+    kept_sender = rasa_events.new_conversation()
+    first = add(db_url, doomed_sender, intake_started_at="2026-01-01T10:00:00+00:00")
+    second = add(db_url, doomed_sender, intake_started_at="2026-02-01T10:00:00+00:00")
+    assert first != second  # two intakes from one conversation
+    kept = add(db_url, kept_sender)
+    with session_scope(get_engine(db_url)) as session:
+        crisis_id = record_crisis_event(session, doomed_sender, HEALTH_TEXT).id
+        record_crisis_event(session, kept_sender, HEALTH_TEXT)
+
+    code, out, err = run(
+        "find-conversation", doomed_sender, "--tracker-url", rasa_events.url,
+        "--database-url", db_url,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Conversation events:  3" in out
+    assert f"Intake submissions:   {first}, {second}" in out
+    assert f"Crisis events:        {crisis_id}" in out
+
+    code, out, err = run(
+        "delete-conversation", doomed_sender, "--yes", "--tracker-url", rasa_events.url,
+        "--database-url", db_url,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Deleted 3 conversation event(s) from " in out
+    assert f"intake submission(s) {first}, {second} and crisis event(s) {crisis_id}" in out
+    assert rasa_events.count(doomed_sender) == 0 and rasa_events.count(kept_sender) == 3
+    assert listed_ids(db_url) == [str(kept)]
+    for secret in (HEALTH_TEXT, EMAIL, NAME, REASON):
+        assert secret not in out and secret not in err
+
+    code, out, err = run(
+        "find-conversation", doomed_sender, "--tracker-url", rasa_events.url,
+        "--database-url", db_url,
+    )  # fmt: skip
+    assert code == 1 and "Nothing is kept of this conversation." in err
+    assert "Conversation events:  0" in out
+
+
+def test_delete_conversation_needs_confirmation_when_not_interactive(db_url, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run("delete-conversation", "conv-x", "--database-url", db_url)
+    assert code == 2 and "add --yes" in err
+
+
+@pytest.mark.redis
+async def test_delete_conversation_waits_for_a_running_turn(db_url, rasa_events, monkeypatch):
+    """With the Redis lock store of endpoints.scale.yml, the deletion takes the lock."""
+    import asyncio
+    import threading
+
+    from secure_base.lock_store import RedisLockStore
+    from secure_base.tracker_store import redis_lock_options
+    from tests.conftest import redis_endpoint_env
+
+    for name, value in redis_endpoint_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    sender = rasa_events.new_conversation()
+    server = RedisLockStore(**redis_lock_options())  # as a Rasa server holds it for a turn
+    results: list = []
+    deleting = threading.Thread(
+        target=lambda: results.append(
+            run("delete-conversation", sender, "--yes", "--tracker-url", rasa_events.url,
+                "--database-url", db_url)
+        )
+    )
+    async with server.lock(sender):
+        deleting.start()
+        await asyncio.sleep(2)
+        assert rasa_events.count(sender) == 3  # the deletion waits for the turn
+    await asyncio.to_thread(deleting.join, 30)
+    code, out, err = results[0]
+    assert code == 0, err
+    assert rasa_events.count(sender) == 0
+    assert server.get_lock(sender) is None  # nothing left behind
+
+
+def test_delete_conversation_refuses_when_the_lock_store_is_unreachable(
+    db_url, rasa_events, monkeypatch
+) -> None:
+    from tests.stack import free_port
+
+    monkeypatch.setenv("SECURE_BASE_ENDPOINTS", "endpoints.scale.yml")
+    monkeypatch.setenv("SECURE_BASE_REDIS_HOST", "127.0.0.1")
+    monkeypatch.setenv("SECURE_BASE_REDIS_PORT", str(free_port()))
+    sender = rasa_events.new_conversation()
+    code, _, err = run("delete-conversation", sender, "--yes", "--tracker-url",
+                       rasa_events.url, "--database-url", db_url)
+    assert code == 1 and "Could not take the conversation lock" in err
+    assert "Nothing deleted." in err and rasa_events.count(sender) == 3

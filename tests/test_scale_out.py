@@ -159,6 +159,11 @@ def servers(scale_env, tmp_path_factory):  # type: ignore[no-untyped-def]
 
     model = latest_model()
     need(model is not None, "no trained model in models/ (run `make train`)")
+    from cryptography.fernet import Fernet
+
+    # Every server reads every conversation: they share one encryption key, as in
+    # production (each data directory would otherwise get its own development key).
+    scale_env = {**scale_env, "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode()}
     first = Stack(tmp_path_factory.mktemp("scale_a"), model, endpoints=SCALE, env=scale_env)
     second = Stack(tmp_path_factory.mktemp("scale_b"), model, with_actions=False,
                    endpoints=SCALE,

@@ -32,7 +32,8 @@ def test_conversations_persist_in_postgresql(scale_env) -> None:
     domain = Domain.from_path(str(PROJECT_ROOT / "domain.yml"))
     config = read_endpoint_config(SCALE, "tracker_store")
     store = TrackerStore.create(config, domain)
-    assert type(store).__name__ == "SQLTrackerStore"
+    # Rasa's SQL store, encrypting (secure_base/encrypted_tracker_store.py).
+    assert type(store).__name__ == "EncryptedSQLTrackerStore"
     sender = f"scale-{uuid.uuid4()}"
     tracker = DialogueStateTracker.from_events(
         sender, [UserUttered("hello", {"name": "greet", "confidence": 1.0}),
@@ -49,6 +50,11 @@ def test_conversations_persist_in_postgresql(scale_env) -> None:
     assert loaded is not None
     assert loaded.get_slot("crisis_flag") is True
     assert loaded.latest_message.text == "hello"
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT data FROM events WHERE sender_id = %(s)s", {"s": sender}
+        ).scalars().all()
+    assert stored and not any("hello" in row or "crisis_flag" in row for row in stored)
 
 
 def test_conversation_locks_are_shared_through_redis(scale_env) -> None:

@@ -10,6 +10,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionSessionStart
+from secure_base.intake import INTAKE_SLOTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_WITH_WELCOME = {"responses": {"utter_intake_welcome_back": [{"text": "Welcome back"}]}}
@@ -51,6 +52,9 @@ async def test_pattern_and_carry_over() -> None:
             "last_topic": "secure_base",
             "shown_articles": ["a", "b"],
             "intake_urgent": False,
+            "email": "sam@example.org",
+            "reason": "panic attacks",
+            "intake_submission_id": "7",
             "topic": None,
             "requested_slot": "preferred_name",
             "session_started_metadata": {"page": "/contact"},
@@ -64,7 +68,8 @@ async def test_pattern_and_carry_over() -> None:
         "crisis_flag": False,
         "last_topic": "secure_base",
         "shown_articles": ["a", "b"],
-        "intake_urgent": False,  # False is a value, unlike None
+        # Intake answers stay behind (health data); the last submission's ID is no answer.
+        "intake_submission_id": "7",
         "session_started_metadata": {"page": "/contact"},
     }
     assert dispatcher.messages == []
@@ -103,9 +108,11 @@ async def test_welcome_back_for_unfinished_intake(slots, domain, welcomed) -> No
 
     expected = [{"response": "utter_intake_welcome_back"}] if welcomed else []
     assert [{"response": m["response"]} for m in dispatcher.messages] == expected
-    # The answers are carried over either way, so the intake can resume.
+    # Intake answers are never carried into the new session; the submission ID is.
     assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
-    assert slot_sets(events) == {k: v for k, v in slots.items() if v is not None}
+    assert slot_sets(events) == {
+        k: v for k, v in slots.items() if v is not None and k not in INTAKE_SLOTS
+    }
 
 
 async def test_events_apply_to_a_real_rasa_tracker() -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import partial
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from secure_base import notify
@@ -74,3 +74,27 @@ def list_crisis_events(session: Session, limit: int = 50) -> list[CrisisEvent]:
         .limit(limit)
     )
     return list(session.execute(statement).scalars())
+
+
+def crisis_event_ids_for_conversation(session: Session, conversation_id: str) -> list[int]:
+    """IDs of the crisis events of one conversation, oldest first."""
+    statement = (
+        select(CrisisEvent.id)
+        .where(CrisisEvent.conversation_id == conversation_id[:_CONVERSATION_MAX])
+        .order_by(CrisisEvent.id)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def delete_crisis_events(session: Session, event_ids: list[int]) -> int:
+    """Delete crisis events by ID; return how many were deleted."""
+    if not event_ids:
+        return 0
+    result = session.execute(delete(CrisisEvent).where(CrisisEvent.id.in_(event_ids)))
+    return int(result.rowcount or 0)
+
+
+def delete_crisis_events_before(session: Session, cutoff: datetime) -> int:
+    """Delete every crisis event that happened before ``cutoff`` (retention)."""
+    result = session.execute(delete(CrisisEvent).where(CrisisEvent.occurred_at < cutoff))
+    return int(result.rowcount or 0)

@@ -7,6 +7,8 @@ Usage::
     python -m secure_base.intake export --format csv|json [--out FILE]
     python -m secure_base.intake status ID new|in_review|contacted|closed
     python -m secure_base.intake delete ID [--with-conversation [--tracker-url URL]] [--yes]
+    python -m secure_base.intake find-conversation CONVERSATION_ID [--tracker-url URL]
+    python -m secure_base.intake delete-conversation CONVERSATION_ID [--tracker-url URL] [--yes]
 
 Every command takes ``--database-url`` (default: ``SECURE_BASE_DATABASE_URL`` or the data
 directory's SQLite database). ``list`` shows clear, non-identifying columns only and
@@ -18,6 +20,11 @@ use them only on a machine and for a purpose the practice has authorised.
 tracker store (:mod:`secure_base.tracker_store`): the one named by ``--tracker-url``, else
 the PostgreSQL store that ``SECURE_BASE_ENDPOINTS`` configures (``endpoints.scale.yml``,
 ``SECURE_BASE_PG_*``), else the SQLite file ``SECURE_BASE_TRACKER_DB``.
+``find-conversation`` shows what is kept of one conversation (events in the tracker
+store, intake submissions, crisis events; counts and IDs, no content), including an
+abandoned intake that exists only in the conversation; ``delete-conversation`` deletes
+all of it. A turn of that conversation running meanwhile is not written back
+(:mod:`secure_base.encrypted_tracker_store`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional, Sequence, TextIO
@@ -47,11 +56,14 @@ from secure_base.intake.store import (
     get_submission,
     list_submissions,
 )
+from secure_base.privacy import delete_conversation_records, find_conversation_records
 from secure_base.tracker_store import (
     MissingEventsTableError,
     TrackerStoreConfigError,
+    count_conversation_events,
     delete_conversation,
     describe_tracker,
+    redis_lock_options,
     resolve_tracker_url,
 )
 
@@ -160,6 +172,25 @@ def _parser() -> argparse.ArgumentParser:
             "PostgreSQL store of SECURE_BASE_ENDPOINTS, else SECURE_BASE_TRACKER_DB)"
         ),
     )
+    cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    tracker_help = (
+        "SQLAlchemy URL of Rasa's tracker store (default: the PostgreSQL store of "
+        "SECURE_BASE_ENDPOINTS, else SECURE_BASE_TRACKER_DB)"
+    )
+    cmd = add(
+        "find-conversation",
+        "what is kept of one conversation: its events, intake submissions and crisis events",
+    )
+    cmd.add_argument("conversation_id", help="the conversation's ID (Rasa sender ID)")
+    cmd.add_argument("--tracker-url", default=None, help=tracker_help)
+
+    cmd = add(
+        "delete-conversation",
+        "delete one conversation: its events, intake submissions and crisis events",
+    )
+    cmd.add_argument("conversation_id", help="the conversation's ID (Rasa sender ID)")
+    cmd.add_argument("--tracker-url", default=None, help=tracker_help)
     cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
@@ -349,8 +380,15 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1
         where = describe_tracker(tracker_url)
         try:
-            count = delete_conversation(tracker_url, conversation_id)
-        except (FileNotFoundError, MissingEventsTableError, SQLAlchemyError, ImportError) as exc:
+            with _conversation_locked(conversation_id, err):
+                count = delete_conversation(tracker_url, conversation_id)
+        except (
+            FileNotFoundError,
+            MissingEventsTableError,
+            SQLAlchemyError,
+            ImportError,
+            LockUnavailableError,
+        ) as exc:
             print(f"Could not delete the conversation: {_failure_reason(exc)}", file=err)
             print(
                 f"Nothing was deleted: intake submission {args.id} and its conversation "
@@ -383,6 +421,129 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+class LockUnavailableError(Exception):
+    """The conversation lock of the Rasa servers could not be taken; nothing was deleted."""
+
+
+@contextmanager
+def _conversation_locked(conversation_id: str, err: TextIO) -> Iterator[None]:
+    """Hold the conversation's lock while deleting, when the servers share one (Redis).
+
+    When the endpoints name a Redis lock store whose variables are not set here, the
+    deletion goes ahead without the lock, with a warning: the encrypting tracker store
+    still never writes a deleted conversation back.
+
+    Raises:
+        LockUnavailableError: When Redis cannot be reached or the lock is not granted.
+
+    """
+    try:
+        options = redis_lock_options()
+    except TrackerStoreConfigError as exc:
+        print(f"Warning: not taking the conversation lock: {exc}", file=err)
+        options = None
+    if options is None:  # in-memory lock: see secure_base.lock_store
+        yield
+        return
+    # Imported here: it loads Rasa, which the other commands do not need.
+    from secure_base.lock_store import conversation_lock
+
+    try:
+        lock = conversation_lock(conversation_id)
+        lock.__enter__()
+    except Exception as exc:  # noqa: BLE001 - Redis and lock errors alike
+        raise LockUnavailableError(type(exc).__name__) from exc
+    try:
+        yield
+    except BaseException:
+        if not lock.__exit__(*sys.exc_info()):
+            raise
+    else:
+        lock.__exit__(None, None, None)
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids) if ids else "none"
+
+
+def cmd_find_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print what is kept of one conversation (counts and IDs only)."""
+    try:
+        tracker_url = resolve_tracker_url(args.tracker_url)
+    except TrackerStoreConfigError as exc:
+        print(f"Cannot tell where the conversations are: {exc}.", file=err)
+        return 2
+    where = describe_tracker(tracker_url)
+    try:
+        events = count_conversation_events(tracker_url, args.conversation_id)
+    except (FileNotFoundError, MissingEventsTableError):
+        events = 0
+    except SQLAlchemyError as exc:
+        print(f"Could not read the conversations in {where}: {_failure_reason(exc)}", file=err)
+        return 1
+    with session_scope(_engine(args)) as session:
+        records = find_conversation_records(session, args.conversation_id)
+    print(f"Conversation events:  {events} (in {where})", file=out)
+    print(f"Intake submissions:   {_ids(records.submission_ids)}", file=out)
+    print(f"Crisis events:        {_ids(records.crisis_event_ids)}", file=out)
+    if events == 0 and records.empty:
+        print("Nothing is kept of this conversation.", file=err)
+        return 1
+    return 0
+
+
+def cmd_delete_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Delete a conversation's events, then its intake submissions and crisis events.
+
+    The events go first: if that fails, nothing is deleted and the command can be run
+    again; the records (found by the conversation ID) are then deleted in one transaction.
+    """
+    try:
+        tracker_url = resolve_tracker_url(args.tracker_url)
+    except TrackerStoreConfigError as exc:
+        print(f"Cannot tell where the conversations are: {exc}. Nothing deleted.", file=err)
+        return 2
+    where = describe_tracker(tracker_url)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("Refusing to delete without confirmation: add --yes.", file=err)
+            return 2
+        answer = input(
+            f"Delete this conversation (in {where}), its intake submissions and crisis "
+            "events permanently? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=err)
+            return 1
+    try:
+        with _conversation_locked(args.conversation_id, err):
+            try:
+                events = delete_conversation(tracker_url, args.conversation_id)
+            except (FileNotFoundError, MissingEventsTableError):
+                events = 0  # no conversation was ever stored there
+            except SQLAlchemyError as exc:
+                print(f"Could not delete the conversation: {_failure_reason(exc)}. "
+                      "Nothing deleted.", file=err)
+                return 1
+            try:
+                with session_scope(_engine(args)) as session:
+                    records = delete_conversation_records(session, args.conversation_id)
+            except SQLAlchemyError as exc:
+                print(f"Deleted {events} conversation event(s) from {where}, but not its "
+                      f"records: {_failure_reason(exc)}. Run the command again.", file=err)
+                return 1
+    except LockUnavailableError as exc:
+        print(f"Could not take the conversation lock in Redis ({exc}). Nothing deleted.",
+              file=err)
+        return 1
+    print(
+        f"Deleted {events} conversation event(s) from {where}, intake submission(s) "
+        f"{_ids(records.submission_ids)} and crisis event(s) {_ids(records.crisis_event_ids)}.",
+        file=out,
+    )
+    return 0
+
+
 def main(
     argv: Optional[Sequence[str]] = None,
     out: Optional[TextIO] = None,
@@ -401,6 +562,10 @@ def main(
             return cmd_export(args, out, err)
         if args.command == "status":
             return cmd_status(args, out, err)
+        if args.command == "find-conversation":
+            return cmd_find_conversation(args, out, err)
+        if args.command == "delete-conversation":
+            return cmd_delete_conversation(args, out, err)
         return cmd_delete(args, out, err)
     except (CryptoConfigError, DecryptionError) as exc:
         print(f"Cannot decrypt intake data: {exc}", file=err)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -281,3 +281,23 @@ def change_status(session: Session, submission_id: int, new_status: str) -> Opti
         .values(status=new_status, status_changed_at=utcnow())
     )
     return old_status
+
+
+def submission_ids_for_conversation(session: Session, conversation_id: str) -> list[int]:
+    """IDs of every submission sent from one conversation, oldest first.
+
+    The conversation ID is stored encrypted (randomised tokens cannot be compared in
+    SQL), so each row's ID is decrypted in Python: fine for a practice's volume.
+    """
+    statement = select(IntakeSubmission.id, IntakeSubmission.conversation_id).order_by(
+        IntakeSubmission.id
+    )
+    return [row_id for row_id, owner in session.execute(statement) if owner == conversation_id]
+
+
+def delete_submissions_before(session: Session, cutoff: datetime) -> int:
+    """Delete every submission that arrived before ``cutoff`` (retention); return how many."""
+    result = session.execute(
+        delete(IntakeSubmission).where(IntakeSubmission.created_at < cutoff)
+    )
+    return int(result.rowcount or 0)

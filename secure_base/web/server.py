@@ -429,6 +429,23 @@ async def start(config: WebConfig, *, shutdown_timeout: float = 5.0) -> tuple[we
     return runner, port
 
 
+def _start_retention_purge(stop: asyncio.Event) -> asyncio.Task | None:
+    """Start the daily retention purge (secure_base.purge) beside the website, if enabled.
+
+    The website is the one long-running process of ``make run`` that Secure Base owns
+    with a start and a stop (Rasa and rasa-sdk offer no such hook), and it runs once
+    per installation, so the purge runs once per interval. ``SECURE_BASE_PURGE_INTERVAL_HOURS``
+    (24 by default; 0 turns it off, e.g. when cron runs ``python -m secure_base.purge``).
+    """
+    from secure_base.purge import purge_periodically
+
+    hours = load_settings().purge_interval_hours
+    if hours <= 0:
+        logger.info("Retention purge is off (SECURE_BASE_PURGE_INTERVAL_HOURS=0)")
+        return None
+    return asyncio.create_task(purge_periodically(hours, stop))
+
+
 async def serve(config: WebConfig) -> None:
     """Serve until SIGINT or SIGTERM, then finish open requests and stop."""
     runner, port = await start(config)
@@ -443,11 +460,14 @@ async def serve(config: WebConfig) -> None:
         logger.warning(
             "The socket.io client is missing (%s): run scripts/install_web.sh", config.bundle_path
         )
+    purging = _start_retention_purge(stop)
     try:
         await stop.wait()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
         logger.info("Shutting down the website")
+        if purging is not None:
+            await purging
         await runner.cleanup()
         logger.info("Website stopped")

@@ -1,0 +1,61 @@
+"""Everything the application database holds about one conversation: finding and erasing it.
+
+A conversation (Rasa sender ID) can have intake submissions (their conversation ID is
+encrypted, so it is matched after decryption) and crisis events. The chat's own events
+live in Rasa's tracker store (:mod:`secure_base.tracker_store`). Functions take a
+``Session``; the caller owns it and commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from secure_base.crisis.store import crisis_event_ids_for_conversation, delete_crisis_events
+from secure_base.intake.models import IntakeSubmission
+from secure_base.intake.store import submission_ids_for_conversation
+
+
+@dataclass
+class ConversationRecords:
+    """The application records of one conversation.
+
+    Attributes:
+        submission_ids: Intake submissions sent from it.
+        crisis_event_ids: Crisis events recorded in it.
+
+    """
+
+    submission_ids: list[int] = field(default_factory=list)
+    crisis_event_ids: list[int] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing."""
+        return not self.submission_ids and not self.crisis_event_ids
+
+
+def find_conversation_records(session: Session, conversation_id: str) -> ConversationRecords:
+    """The intake submissions and crisis events of one conversation."""
+    return ConversationRecords(
+        submission_ids=submission_ids_for_conversation(session, conversation_id),
+        crisis_event_ids=crisis_event_ids_for_conversation(session, conversation_id),
+    )
+
+
+def delete_conversation_records(session: Session, conversation_id: str) -> ConversationRecords:
+    """Delete the intake submissions and crisis events of one conversation.
+
+    Returns:
+        What was deleted.
+
+    """
+    records = find_conversation_records(session, conversation_id)
+    for submission_id in records.submission_ids:
+        submission = session.get(IntakeSubmission, submission_id)
+        if submission is not None:
+            session.delete(submission)
+    delete_crisis_events(session, records.crisis_event_ids)
+    session.flush()
+    return records
