@@ -29,6 +29,17 @@ class Settings:
         smtp_port: SMTP server port.
         smtp_sender: From address of notifications.
         notify_webhook_url: URL that receives notification JSON (empty: webhook off).
+        notify_webhook_secret: Key of the webhook's HMAC-SHA256 signature header (empty:
+            unsigned; production refuses a webhook without it).
+        smtp_user: SMTP login name (empty: no login).
+        smtp_password: SMTP password.
+        smtp_starttls: Upgrade the SMTP connection with STARTTLS (on by default when a
+            login is configured; a login is never sent without it).
+        smtp_ca_file: CA certificates that verify the SMTP server (empty: the system's).
+        notify_max_per_conversation: At most this many notifications per conversation
+            in :attr:`notify_window_seconds`; further ones are counted, not sent.
+        notify_max_per_source: At most this many per kind and channel in the window.
+        notify_window_seconds: The throttling window (one hour).
         rasa_port: Port of the Rasa server.
         action_port: Port of the action server.
         web_port: Port of the website.
@@ -52,6 +63,14 @@ class Settings:
     web_port: int
     bind_host: str = "127.0.0.1"
     endpoints_file: str = "endpoints.yml"
+    notify_webhook_secret: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ca_file: str = ""
+    notify_max_per_conversation: int = 3
+    notify_max_per_source: int = 30
+    notify_window_seconds: int = 3600
 
     @property
     def rasa_url(self) -> str:
@@ -98,7 +117,33 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         web_port=int(env.get("SECURE_BASE_WEB_PORT", "8080")),
         bind_host=env.get("SECURE_BASE_BIND", "127.0.0.1"),
         endpoints_file=env.get("SECURE_BASE_ENDPOINTS", "endpoints.yml"),
+        notify_webhook_secret=env.get("SECURE_BASE_NOTIFY_WEBHOOK_SECRET", ""),
+        smtp_user=env.get("SECURE_BASE_SMTP_USER", ""),
+        smtp_password=env.get("SECURE_BASE_SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(
+            env.get("SECURE_BASE_SMTP_STARTTLS"), default=bool(env.get("SECURE_BASE_SMTP_USER"))
+        ),
+        smtp_ca_file=env.get("SECURE_BASE_SMTP_CA_FILE", ""),
+        notify_max_per_conversation=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_CONVERSATION", "3")),
+        notify_max_per_source=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_SOURCE", "30")),
+        notify_window_seconds=int(env.get("SECURE_BASE_NOTIFY_WINDOW_SECONDS", "3600")),
     )
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    """A yes/no setting: ``1/true/yes/on`` or ``0/false/no/off``; ``default`` when unset.
+
+    Raises:
+        ValueError: For any other value, so a typo is not read as "off".
+    """
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected yes/no (1/0, true/false, on/off), got {raw!r}")
 
 
 def ensure_data_dir(settings: Settings) -> Path:

@@ -69,6 +69,16 @@ def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # typ
         eng.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_notify_throttle() -> Iterator[None]:
+    """Every test starts with empty notification flood counts (they are per process)."""
+    from secure_base.notify import reset_default_throttle
+
+    reset_default_throttle()
+    yield
+    reset_default_throttle()
+
+
 @pytest.fixture
 def app_env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Points the settings (and so get_engine()) at a private data directory."""
