@@ -2,7 +2,8 @@
 
 A confirmed intake is stored once (idempotency key), staff are notified with safe fields
 only (throttled per conversation and channel), and the intake slots are reset. A
-declined or under-age intake is closed without storing anything. Nothing here logs what the person wrote.
+declined or under-age intake is closed without storing anything. Nothing here logs what
+the person wrote.
 """
 
 from __future__ import annotations

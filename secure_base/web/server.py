@@ -42,6 +42,10 @@ DEFAULT_HOST = "127.0.0.1"
 #: Where ``npm ci`` puts the socket.io browser bundle, relative to ``website/``.
 SOCKETIO_BUNDLE = Path("node_modules/socket.io-client/dist/socket.io.min.js")
 
+#: Largest request body the site accepts. It has no forms and no uploads (every route is
+#: a GET), so anything bigger is refused before a handler runs.
+MAX_BODY_BYTES = 64 * 1024
+
 _HOST_RE = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
 _PATH_RE = re.compile(r"[A-Za-z0-9._~/\-]*")
 
@@ -246,6 +250,23 @@ async def _errors(request: web.Request, handler):  # type: ignore[no-untyped-def
         return await _error_page(request.app, 500, *_SERVER_ERROR)
 
 
+@web.middleware
+async def _limits(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Refuse request bodies over :data:`MAX_BODY_BYTES`, or of undeclared length, with 413.
+
+    aiohttp's ``client_max_size`` only applies when a handler reads the body; this
+    refuses it before any handler runs, whatever the route. Header and URL sizes are
+    capped by aiohttp's parser (8 KB each, 400 over that).
+    """
+    if request.body_exists and (
+        request.content_length is None or request.content_length > MAX_BODY_BYTES
+    ):
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_BODY_BYTES, actual_size=request.content_length or MAX_BODY_BYTES + 1
+        )
+    return await handler(request)
+
+
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
     headers["Content-Security-Policy"] = request.app[CSP]
@@ -329,7 +350,7 @@ def create_app(config: WebConfig) -> web.Application:
 
     """
     endpoint = parse_rasa_url(config.rasa_url)
-    app = web.Application(middlewares=[_errors], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[_limits, _errors], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
     app[ENDPOINT] = endpoint
     app[PAGES] = Pages(config.website_dir / "templates")
