@@ -1,4 +1,7 @@
-"""Start-up checks: refuse to run with an invalid profile or, in production, no key.
+"""Start-up checks: refuse to run with an invalid profile or unsafe settings.
+
+Unsafe: in production, no encryption key or an unsigned notification webhook; anywhere,
+an SMTP login without STARTTLS.
 
 Run by scripts/run.sh (``python -m secure_base.preflight``) before any server starts.
 Nothing else runs it: servers started some other way must run this command first.
@@ -27,6 +30,19 @@ def check(settings: Settings | None = None) -> None:
         raise PreflightError(
             "SECURE_BASE_ENV=production but SECURE_BASE_INTAKE_KEY is not set: intake data "
             "cannot be encrypted. Generate a key with `make key` and set it in the environment."
+        )
+    if settings.is_production and settings.notify_webhook_url.strip():
+        if not settings.notify_webhook_secret:
+            raise PreflightError(
+                "SECURE_BASE_ENV=production and SECURE_BASE_NOTIFY_WEBHOOK is set, but "
+                "SECURE_BASE_NOTIFY_WEBHOOK_SECRET is not: the receiver could not tell real "
+                "alerts from forged ones. Set a long random secret (e.g. `openssl rand -hex "
+                "32`) and check the signature in the receiver (docs/security.md)."
+            )
+    if settings.smtp_user and not settings.smtp_starttls:
+        raise PreflightError(
+            "SECURE_BASE_SMTP_USER is set with SECURE_BASE_SMTP_STARTTLS off: the password "
+            "would cross the network in clear text. Turn STARTTLS on."
         )
     from secure_base.crypto import InvalidKeyError, MissingKeyError, get_cipher
 
