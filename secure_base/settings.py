@@ -40,6 +40,10 @@ class Settings:
             in :attr:`notify_window_seconds`; further ones are counted, not sent.
         notify_max_per_source: At most this many per kind and channel in the window.
         notify_window_seconds: The throttling window (one hour).
+        pg_sslmode: libpq ``sslmode`` of the scale-out tracker store (endpoints.scale.yml).
+        redis_password: Redis AUTH password of the scale-out lock store (empty: none).
+        redis_tls: Connect to the scale-out Redis over TLS.
+        redis_ca_certs: CA file that verifies Redis's certificate (empty: system CAs).
         rasa_port: Port of the Rasa server.
         action_port: Port of the action server.
         web_port: Port of the website.
@@ -71,6 +75,10 @@ class Settings:
     notify_max_per_conversation: int = 3
     notify_max_per_source: int = 30
     notify_window_seconds: int = 3600
+    pg_sslmode: str = "prefer"
+    redis_password: str = ""
+    redis_tls: bool = False
+    redis_ca_certs: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -127,6 +135,10 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         notify_max_per_conversation=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_CONVERSATION", "3")),
         notify_max_per_source=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_SOURCE", "30")),
         notify_window_seconds=int(env.get("SECURE_BASE_NOTIFY_WINDOW_SECONDS", "3600")),
+        pg_sslmode=env.get("SECURE_BASE_PG_SSLMODE") or "prefer",
+        redis_password=env.get("SECURE_BASE_REDIS_PASSWORD", ""),
+        redis_tls=_flag(env.get("SECURE_BASE_REDIS_TLS"), default=False),
+        redis_ca_certs=env.get("SECURE_BASE_REDIS_CA_CERTS", ""),
     )
 
 
@@ -168,6 +180,11 @@ def shell_exports(settings: Settings) -> str:
         "SECURE_BASE_ENDPOINTS": settings.endpoints_file,
         "SECURE_BASE_ACTION_URL": settings.action_url,
         "SECURE_BASE_RASA_URL": settings.rasa_url,
+        # endpoints.scale.yml's optional transport settings (Rasa needs every variable).
+        "SECURE_BASE_PG_SSLMODE": settings.pg_sslmode,
+        "SECURE_BASE_REDIS_PASSWORD": settings.redis_password,
+        "SECURE_BASE_REDIS_TLS": "1" if settings.redis_tls else "0",
+        "SECURE_BASE_REDIS_CA_CERTS": settings.redis_ca_certs,
     }
     return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
 

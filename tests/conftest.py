@@ -109,6 +109,9 @@ def redis_endpoint_env() -> dict[str, str]:
     return {
         "SECURE_BASE_REDIS_HOST": red.hostname or "127.0.0.1",
         "SECURE_BASE_REDIS_PORT": str(red.port or 6379),
+        "SECURE_BASE_REDIS_PASSWORD": red.password or "",
+        "SECURE_BASE_REDIS_TLS": "1" if red.scheme == "rediss" else "0",
+        "SECURE_BASE_REDIS_CA_CERTS": "",
     }
 
 
@@ -123,6 +126,7 @@ def scale_endpoint_env() -> dict[str, str]:
         "SECURE_BASE_PG_DB": pg.path.lstrip("/") or "test",
         "SECURE_BASE_PG_USER": pg.username or "postgres",
         "SECURE_BASE_PG_PASSWORD": pg.password or "",
+        "SECURE_BASE_PG_SSLMODE": "prefer",
     }
 
 
