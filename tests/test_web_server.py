@@ -506,6 +506,22 @@ def test_command_line_rejects_a_bad_rasa_url() -> None:
     assert "Rasa URL" in result.stderr
 
 
+def test_command_line_refuses_aiohttps_pure_python_parser() -> None:
+    from secure_base.web.server import uses_compiled_http_parser
+
+    assert uses_compiled_http_parser()  # this environment: the llhttp parser
+    result = subprocess.run(
+        [sys.executable, "-m", "secure_base.web", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "pure-Python HTTP parser" in result.stderr
+
+
 async def test_request_bodies_over_the_limit_are_413(site: str) -> None:
     from secure_base.web.server import MAX_BODY_BYTES
 

@@ -137,6 +137,19 @@ class WebConfig:
         return self.socketio_bundle or self.website_dir / SOCKETIO_BUNDLE
 
 
+def uses_compiled_http_parser() -> bool:
+    """Whether aiohttp parses requests with its compiled (llhttp) parser.
+
+    aiohttp 3.9.5 (the newest Rasa 3.6 allows) has request-smuggling flaws in its
+    pure-Python parser only (CVE-2024-52304, CVE-2025-53643; docs/dependencies.md). That
+    parser is used when the C extensions are missing or ``AIOHTTP_NO_EXTENSIONS`` is set.
+    """
+    from aiohttp import http_parser
+
+    compiled = getattr(http_parser, "HttpRequestParserC", None)
+    return compiled is not None and http_parser.HttpRequestParser is compiled
+
+
 def load_web_config(
     env: Mapping[str, str] | None = None,
     *,
@@ -152,10 +165,17 @@ def load_web_config(
     are read when the matching argument is not given.
 
     Raises:
-        WebConfigError: When the port or the Rasa URL is invalid.
+        WebConfigError: When the port or the Rasa URL is invalid, or aiohttp would parse
+            requests with its pure-Python parser (:func:`uses_compiled_http_parser`).
 
     """
     env = os.environ if env is None else env
+    if not uses_compiled_http_parser():
+        raise WebConfigError(
+            "aiohttp is using its pure-Python HTTP parser, which has known request-smuggling "
+            "flaws in this version: unset AIOHTTP_NO_EXTENSIONS, or reinstall aiohttp from "
+            "its wheel (docs/dependencies.md)"
+        )
     try:
         settings = load_settings(env)  # type: ignore[arg-type]
     except ValueError as exc:
