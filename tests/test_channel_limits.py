@@ -149,7 +149,7 @@ async def test_socketio_oversized_packet_is_refused(limits_stack) -> None:
             "user_uttered",
             {"message": "hello", "session_id": session_id, "pad": "p" * (MAX_BODY_BYTES + 1)},
         )
-        # Engine.IO refuses the POST (413) instead of reading it; the client gives up.
+        # Engine.IO refuses the POST (400) without reading it and closes the session.
         for _ in range(100):
             if not client.connected:
                 break
