@@ -182,11 +182,13 @@ def shell_exports(settings: Settings) -> str:
         "SECURE_BASE_RASA_URL": settings.rasa_url,
         # endpoints.scale.yml's optional transport settings (Rasa needs every variable).
         "SECURE_BASE_PG_SSLMODE": settings.pg_sslmode,
-        "SECURE_BASE_REDIS_PASSWORD": settings.redis_password,
         "SECURE_BASE_REDIS_TLS": "1" if settings.redis_tls else "0",
         "SECURE_BASE_REDIS_CA_CERTS": settings.redis_ca_certs,
     }
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    # Set (empty) when unset, as endpoints.scale.yml needs, without printing the secret.
+    lines.append('export SECURE_BASE_REDIS_PASSWORD="${SECURE_BASE_REDIS_PASSWORD-}"')
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # `python -m secure_base.settings` prints the exports

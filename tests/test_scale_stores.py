@@ -126,3 +126,22 @@ def test_redis_password_and_tls_reach_the_client(scale_env, monkeypatch) -> None
     monkeypatch.setenv("SECURE_BASE_REDIS_TLS", "maybe")
     with pytest.raises(ValueError, match="use_ssl"):
         LockStore.create(read_endpoint_config(SCALE, "lock_store"))
+
+
+def test_settings_export_the_scale_defaults_without_printing_the_redis_password() -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SECURE_BASE_REDIS_PASSWORD": "a b$c"}
+    env.pop("SECURE_BASE_PG_SSLMODE", None)
+    printed = subprocess.run(
+        [".venv/bin/python", "-m", "secure_base.settings"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "a b$c" not in printed
+    shown = subprocess.run(
+        ["bash", "-c", 'eval "$1"; echo "$SECURE_BASE_REDIS_PASSWORD|$SECURE_BASE_PG_SSLMODE|'
+         '$SECURE_BASE_REDIS_TLS"', "_", printed],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert shown == "a b$c|prefer|0"
