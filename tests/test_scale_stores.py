@@ -131,11 +131,12 @@ def test_redis_password_and_tls_reach_the_client(scale_env, monkeypatch) -> None
 def test_settings_export_the_scale_defaults_without_printing_the_redis_password() -> None:
     import os
     import subprocess
+    import sys
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SECURE_BASE_REDIS_PASSWORD": "a b$c"}
     env.pop("SECURE_BASE_PG_SSLMODE", None)
     printed = subprocess.run(
-        [".venv/bin/python", "-m", "secure_base.settings"], cwd=PROJECT_ROOT, env=env,
+        [sys.executable, "-m", "secure_base.settings"], cwd=PROJECT_ROOT, env=env,
         capture_output=True, text=True, check=True,
     ).stdout
     assert "a b$c" not in printed
