@@ -18,6 +18,17 @@ token's conversation, which the client never learns, and only to that room. A
 ``session_request`` without a valid token gets ``session_rejected`` and joins nothing;
 messages from a socket without a valid session are dropped, whatever ``session_id``
 they name.
+
+Size limits, enforced by the server whatever the widget does:
+
+* a message longer than :data:`MAX_MESSAGE_CHARS` characters is not processed; the
+  person gets a clear reply (:func:`too_long_reply`, which also gives the crisis lines,
+  since nobody read what they wrote) on REST and on socket.io;
+* a REST request body larger than :data:`MAX_BODY_BYTES` is refused with 413;
+* a socket.io packet larger than :data:`MAX_BODY_BYTES` is refused by Engine.IO unread
+  (400 on long polling, and that socket.io session is closed);
+* every request to the Rasa server is capped at :data:`MAX_REQUEST_BYTES` (Sanic's
+  ``REQUEST_MAX_SIZE``, 100 MB by default), answered with 413.
 """
 
 from __future__ import annotations
@@ -29,11 +40,13 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, Sanic, response
 from sanic.exceptions import InvalidUsage, Unauthorized
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from secure_base.access import bearer_token, same_secret, session_secret
+from secure_base.profile import ProfileError, load_profile
 from secure_base.session_token import (
     WEB_CONVERSATION_PREFIX,
     InvalidSessionToken,
@@ -43,7 +56,42 @@ from secure_base.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 20_000
+#: Longest message (in characters) the assistant reads; longer ones get a clear reply.
+MAX_MESSAGE_CHARS = 5_000
+#: Largest REST body and socket.io packet (bytes): the longest message in 4-byte UTF-8,
+#: with room for JSON escapes and metadata.
+MAX_BODY_BYTES = 64 * 1024
+#: Largest request of any kind to the Rasa server (also its HTTP API).
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def too_long_reply(length: int) -> str:
+    """What the person is told when their message is too long to be read.
+
+    The message was not read, so it may have been a cry for help: the reply also gives
+    the crisis lines from the practice profile.
+    """
+    text = (
+        f"Your message is too long for me to read ({length:,} characters; I can read up "
+        f"to {MAX_MESSAGE_CHARS:,} at a time). Could you send it in shorter parts?"
+    )
+    try:
+        return f"{text} {load_profile().crisis_short_line()}"
+    except ProfileError:
+        logger.error("The practice profile cannot be loaded; too-long reply without crisis lines")
+        return text
+
+
+def _limit_request_size(app: Sanic, _loop: Any) -> None:
+    """Lower (never raise) the whole server's request size limit."""
+    app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
+
+
+def _too_large() -> HTTPResponse:
+    return response.json(
+        {"error": f"The request is too large: at most {MAX_BODY_BYTES:,} bytes."}, status=413
+    )
+
 MAX_SENDER_CHARS = 128
 
 
@@ -106,11 +154,44 @@ class SafeRestInput(RestInput):
             return ""
         if not isinstance(message, str):
             raise InvalidUsage("'message' must be a string.")
-        # Longer texts are cut rather than refused, so nothing crashes on a paste.
-        return message[:MAX_MESSAGE_CHARS]
+        return message
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> Blueprint:
+        """Rasa's REST blueprint, with the size limits checked before a message is handled."""
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.middleware("request")
+        async def limits(request: Request) -> Optional[HTTPResponse]:
+            if request.method != "POST":
+                return None
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return _too_large()
+            if self.token is not None and not same_secret(
+                bearer_token(request.headers.get("Authorization")), self.token
+            ):
+                return None  # the handler answers 401
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - the handler answers 400 for this
+                return None
+            if not isinstance(body, dict):
+                return None
+            message = body.get("message")
+            if isinstance(message, str) and len(message) > MAX_MESSAGE_CHARS:
+                # Not processed: answered like a bot reply, so every client shows it.
+                sender = body.get("sender")
+                return response.json(
+                    [{"recipient_id": sender, "text": too_long_reply(len(message))}]
+                )
+            return None
+
+        webhook.listener("before_server_start")(_limit_request_size)
+        return webhook
 
 
 class TokenSocketIOInput(SocketIOInput):
@@ -144,6 +225,8 @@ class TokenSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        # Engine.IO's own packet limit (1,000,000 bytes by default).
+        sio.eio.max_http_buffer_size = MAX_BODY_BYTES
         namespace = self.namespace or "/"
 
         async def reject(sid: Text, reason: str) -> None:
@@ -185,13 +268,18 @@ class TokenSocketIOInput(SocketIOInput):
                 return
             text = data.get("message") if isinstance(data, dict) else None
             if not isinstance(text, str):
+                return  # nothing a person typed: there is no message to answer
+            if len(text) > MAX_MESSAGE_CHARS:
+                # Not processed; the reply goes to this socket only.
+                await sio.emit(self.bot_message_evt, {"text": too_long_reply(len(text))},
+                               room=sid, namespace=self.namespace)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
             await on_new_message(
-                UserMessage(text[:MAX_MESSAGE_CHARS], output, conversation,
-                            input_channel=self.name())
+                UserMessage(text, output, conversation, input_channel=self.name())
             )
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        blueprint.listener("before_server_start")(_limit_request_size)
         return blueprint

@@ -31,15 +31,44 @@ from secure_base.tracker_store import redis_lock_options
 T = TypeVar("T")
 
 
+_OPTIONAL_TEXT = ("username", "password", "ssl_certfile", "ssl_keyfile", "ssl_ca_certs")
+_YES = ("1", "true", "yes", "on")
+_NO = ("", "0", "false", "no", "off")
+
+
+def _typed_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Rasa's lock store options with text from the environment turned into real values.
+
+    Raises:
+        ValueError: When ``use_ssl`` is text that is neither yes nor no.
+    """
+    typed = dict(options)
+    for name in _OPTIONAL_TEXT:
+        if typed.get(name) == "":
+            typed[name] = None
+    use_ssl = typed.get("use_ssl")
+    if isinstance(use_ssl, str):
+        value = use_ssl.strip().lower()
+        if value not in _YES + _NO:
+            raise ValueError(f"lock_store use_ssl must be yes or no, got {use_ssl!r}")
+        typed["use_ssl"] = value in _YES
+    return typed
+
+
 class RedisLockStore(rasa_lock_store.RedisLockStore):
     """``rasa.core.lock_store.RedisLockStore`` whose ticket changes are atomic."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
-        """Takes Rasa's endpoint config (custom lock store) or Rasa's keyword options."""
+        """Takes Rasa's endpoint config (custom lock store) or Rasa's keyword options.
+
+        Values from ``${VARIABLES}`` in the endpoints file arrive as text: ``use_ssl`` is
+        read as yes/no (``"false"`` would otherwise switch TLS on), and empty credentials
+        and certificate paths mean "not set".
+        """
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs,
                       **kwargs}
-        super().__init__(**kwargs)
+        super().__init__(**_typed_options(kwargs))
 
     def _change(
         self,

@@ -1,8 +1,9 @@
-"""Start-up checks: refuse to run with an invalid profile or, in production, unsafe access.
+"""Start-up checks: refuse to run with an invalid profile or unsafe settings.
 
 Production (``SECURE_BASE_ENV=production``) needs an encryption key, a token for Rasa's
-HTTP API, a CORS origin that is not a wildcard, and the action-server and session
-secrets (see docs/security.md).
+HTTP API, a CORS origin that is not a wildcard, the action-server and session secrets,
+and a secret for a notification webhook; anywhere, an SMTP login needs STARTTLS (see
+docs/security.md).
 
 Run by scripts/run.sh (``python -m secure_base.preflight``) before any server starts.
 Nothing else runs it: servers started some other way must run this command first.
@@ -43,6 +44,19 @@ def check(settings: Settings | None = None) -> None:
         session_secret(settings)
     except MissingSecretError as exc:
         raise PreflightError(str(exc)) from exc
+    if settings.is_production and settings.notify_webhook_url.strip():
+        if not settings.notify_webhook_secret:
+            raise PreflightError(
+                "SECURE_BASE_ENV=production and SECURE_BASE_NOTIFY_WEBHOOK is set, but "
+                "SECURE_BASE_NOTIFY_WEBHOOK_SECRET is not: the receiver could not tell real "
+                "alerts from forged ones. Set a long random secret (e.g. `openssl rand -hex "
+                "32`) and check the signature in the receiver (docs/security.md)."
+            )
+    if settings.smtp_user and not settings.smtp_starttls:
+        raise PreflightError(
+            "SECURE_BASE_SMTP_USER is set with SECURE_BASE_SMTP_STARTTLS off: the password "
+            "would cross the network in clear text. Turn STARTTLS on."
+        )
     from secure_base.crypto import InvalidKeyError, MissingKeyError, get_cipher
 
     try:

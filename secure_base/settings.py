@@ -29,6 +29,21 @@ class Settings:
         smtp_port: SMTP server port.
         smtp_sender: From address of notifications.
         notify_webhook_url: URL that receives notification JSON (empty: webhook off).
+        notify_webhook_secret: Key of the webhook's HMAC-SHA256 signature header (empty:
+            unsigned; production refuses a webhook without it).
+        smtp_user: SMTP login name (empty: no login).
+        smtp_password: SMTP password.
+        smtp_starttls: Upgrade the SMTP connection with STARTTLS (on by default when a
+            login is configured; a login is never sent without it).
+        smtp_ca_file: CA certificates that verify the SMTP server (empty: the system's).
+        notify_max_per_conversation: At most this many notifications per conversation
+            in :attr:`notify_window_seconds`; further ones are counted, not sent.
+        notify_max_per_source: At most this many per kind and channel in the window.
+        notify_window_seconds: The throttling window (one hour).
+        pg_sslmode: libpq ``sslmode`` of the scale-out tracker store (endpoints.scale.yml).
+        redis_password: Redis AUTH password of the scale-out lock store (empty: none).
+        redis_tls: Connect to the scale-out Redis over TLS.
+        redis_ca_certs: CA file that verifies Redis's certificate (empty: system CAs).
         rasa_port: Port of the Rasa server.
         action_port: Port of the action server.
         web_port: Port of the website.
@@ -72,6 +87,18 @@ class Settings:
     session_ttl: int = 7200
     rest_token: str | None = None
     purge_interval_hours: float = 24.0
+    notify_webhook_secret: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ca_file: str = ""
+    notify_max_per_conversation: int = 3
+    notify_max_per_source: int = 30
+    notify_window_seconds: int = 3600
+    pg_sslmode: str = "prefer"
+    redis_password: str = ""
+    redis_tls: bool = False
+    redis_ca_certs: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -127,6 +154,20 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         session_ttl=int(env.get("SECURE_BASE_SESSION_TTL", "7200")),
         rest_token=env.get("SECURE_BASE_REST_TOKEN") or None,
         purge_interval_hours=float(env.get("SECURE_BASE_PURGE_INTERVAL_HOURS", "24")),
+        notify_webhook_secret=env.get("SECURE_BASE_NOTIFY_WEBHOOK_SECRET", ""),
+        smtp_user=env.get("SECURE_BASE_SMTP_USER", ""),
+        smtp_password=env.get("SECURE_BASE_SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(
+            env.get("SECURE_BASE_SMTP_STARTTLS"), default=bool(env.get("SECURE_BASE_SMTP_USER"))
+        ),
+        smtp_ca_file=env.get("SECURE_BASE_SMTP_CA_FILE", ""),
+        notify_max_per_conversation=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_CONVERSATION", "3")),
+        notify_max_per_source=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_SOURCE", "30")),
+        notify_window_seconds=int(env.get("SECURE_BASE_NOTIFY_WINDOW_SECONDS", "3600")),
+        pg_sslmode=env.get("SECURE_BASE_PG_SSLMODE") or "prefer",
+        redis_password=env.get("SECURE_BASE_REDIS_PASSWORD", ""),
+        redis_tls=_flag(env.get("SECURE_BASE_REDIS_TLS"), default=False),
+        redis_ca_certs=env.get("SECURE_BASE_REDIS_CA_CERTS", ""),
     )
 
 
@@ -134,6 +175,22 @@ def _origins(raw: str, web_port: int) -> tuple[str, ...]:
     """The CORS origins: the setting (comma or space separated), else the local website."""
     given = tuple(o.strip().rstrip("/") for o in raw.replace(",", " ").split() if o.strip())
     return given or (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}")
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    """A yes/no setting: ``1/true/yes/on`` or ``0/false/no/off``; ``default`` when unset.
+
+    Raises:
+        ValueError: For any other value, so a typo is not read as "off".
+    """
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected yes/no (1/0, true/false, on/off), got {raw!r}")
 
 
 def ensure_data_dir(settings: Settings) -> Path:
@@ -160,8 +217,15 @@ def shell_exports(settings: Settings) -> str:
         "SECURE_BASE_RASA_URL": settings.rasa_url,
         "SECURE_BASE_ACTION_BIND": settings.action_bind,
         "SECURE_BASE_SITE_ORIGIN": " ".join(settings.site_origins),
+        # endpoints.scale.yml's optional transport settings (Rasa needs every variable).
+        "SECURE_BASE_PG_SSLMODE": settings.pg_sslmode,
+        "SECURE_BASE_REDIS_TLS": "1" if settings.redis_tls else "0",
+        "SECURE_BASE_REDIS_CA_CERTS": settings.redis_ca_certs,
     }
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    # Set (empty) when unset, as endpoints.scale.yml needs, without printing the secret.
+    lines.append('export SECURE_BASE_REDIS_PASSWORD="${SECURE_BASE_REDIS_PASSWORD-}"')
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # `python -m secure_base.settings` prints the exports

@@ -69,6 +69,16 @@ def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # typ
         eng.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_notify_throttle() -> Iterator[None]:
+    """Every test starts with empty notification flood counts (they are per process)."""
+    from secure_base.notify import reset_default_throttle
+
+    reset_default_throttle()
+    yield
+    reset_default_throttle()
+
+
 @pytest.fixture
 def app_env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Points the settings (and so get_engine()) at a private data directory."""
@@ -99,6 +109,9 @@ def redis_endpoint_env() -> dict[str, str]:
     return {
         "SECURE_BASE_REDIS_HOST": red.hostname or "127.0.0.1",
         "SECURE_BASE_REDIS_PORT": str(red.port or 6379),
+        "SECURE_BASE_REDIS_PASSWORD": red.password or "",
+        "SECURE_BASE_REDIS_TLS": "1" if red.scheme == "rediss" else "0",
+        "SECURE_BASE_REDIS_CA_CERTS": "",
     }
 
 
@@ -113,6 +126,7 @@ def scale_endpoint_env() -> dict[str, str]:
         "SECURE_BASE_PG_DB": pg.path.lstrip("/") or "test",
         "SECURE_BASE_PG_USER": pg.username or "postgres",
         "SECURE_BASE_PG_PASSWORD": pg.password or "",
+        "SECURE_BASE_PG_SSLMODE": "prefer",
     }
 
 

@@ -111,14 +111,15 @@ async def test_records_event_and_notifies_staff_without_the_message(notify_env, 
     assert mail.rcpt_tos == ["oncall@practice.test"]
     assert mail.message["X-Secure-Base-Kind"] == "crisis"
     assert f"Crisis event ID: {event.id}" in mail.text
-    assert f"Conversation ID: {SENDER}" in mail.text
     assert "Channel: socketio" in mail.text
     (request,) = hook.requests
     payload = request.json()
     assert payload["kind"] == "crisis"
     assert payload["data"]["event_id"] == event.id
-    assert payload["data"]["conversation_id"] == SENDER
     assert payload["data"]["stored"] is True
+    # An opaque reference, never the (client-chosen) conversation ID.
+    assert payload["data"]["reference"] and "conversation_id" not in payload["data"]
+    assert SENDER not in mail.text and SENDER not in request.body.decode()
 
     # Never the person's words, in the notifications or in the logs.
     for outgoing in (mail.text, request.body.decode(), caplog.text):
@@ -233,7 +234,7 @@ def test_store_functions(engine, monkeypatch, tmp_path) -> None:
             session,
             "c-2",
             "second message",
-            channel="x" * 200,  # longer than the column: clipped, not an error
+            channel="x" * 200,  # not a known channel: stored as "other", not an error
             detection_layer="keyword",
             rule="plan",
             # Another zone: stored as the same instant in UTC.
@@ -252,7 +253,7 @@ def test_store_functions(engine, monkeypatch, tmp_path) -> None:
         assert newest.occurred_at == base + timedelta(hours=1)
         assert newest.occurred_at.tzinfo is not None
         assert newest.trigger_message == "second message"
-        assert len(newest.channel) == 64
+        assert newest.channel == "other"
         assert (newest.notified, newest.notify_error) == (False, "email: SMTPException")
         assert (oldest.notified, oldest.notify_error) == (True, None)
         assert [e.id for e in list_crisis_events(session, limit=1)] == [second.id]

@@ -197,6 +197,7 @@ PG_VARIABLES = (
     "SECURE_BASE_PG_DB",
     "SECURE_BASE_PG_USER",
     "SECURE_BASE_PG_PASSWORD",
+    "SECURE_BASE_PG_SSLMODE",
 )
 
 
@@ -214,6 +215,7 @@ def scale_environment(monkeypatch, postgres_url: str) -> None:
     monkeypatch.setenv("SECURE_BASE_PG_DB", pg.database or "test")
     monkeypatch.setenv("SECURE_BASE_PG_USER", pg.username or "postgres")
     monkeypatch.setenv("SECURE_BASE_PG_PASSWORD", pg.password or "")
+    monkeypatch.setenv("SECURE_BASE_PG_SSLMODE", "prefer")
 
 
 def test_delete_with_conversation_from_each_tracker_store(db_url, rasa_events) -> None:

@@ -42,6 +42,7 @@ def test_tracker_url_from_the_scale_endpoints_and_pg_variables() -> None:
         "SECURE_BASE_PG_DB": "conversations",
         "SECURE_BASE_PG_USER": "rasa",
         "SECURE_BASE_PG_PASSWORD": password,
+        "SECURE_BASE_PG_SSLMODE": "verify-full",
     }
     url = resolve_tracker_url(None, env)
     assert (url.drivername, url.host, url.port, url.database, url.username) == (
@@ -53,13 +54,17 @@ def test_tracker_url_from_the_scale_endpoints_and_pg_variables() -> None:
     )
     assert url.password == password
     assert make_url(url.render_as_string(hide_password=False)).password == password
+    assert dict(url.query) == {"sslmode": "verify-full"}  # the same TLS mode as Rasa
     description = describe_tracker(url)
-    assert description == "postgresql://rasa:***@db.internal:6432/conversations"
+    assert description == "postgresql://rasa:***@db.internal:6432/conversations?sslmode=verify-full"
     assert password not in description
 
     # Rasa keeps its tables in POSTGRESQL_SCHEMA when it is set, so the CLI looks there.
     url = resolve_tracker_url(None, {**env, "POSTGRESQL_SCHEMA": "rasa_tracker"})
-    assert dict(url.query) == {"options": "-csearch_path=rasa_tracker"}
+    assert dict(url.query) == {
+        "sslmode": "verify-full",
+        "options": "-csearch_path=rasa_tracker",
+    }
 
     # An empty password is left to libpq (PGPASSWORD, ~/.pgpass).
     url = resolve_tracker_url(None, {**env, "SECURE_BASE_PG_PASSWORD": ""})

@@ -551,3 +551,43 @@ def test_command_line_rejects_a_bad_rasa_url() -> None:
     )
     assert result.returncode == 2
     assert "Rasa URL" in result.stderr
+
+
+def test_command_line_refuses_aiohttps_pure_python_parser() -> None:
+    from secure_base.web.server import uses_compiled_http_parser
+
+    assert uses_compiled_http_parser()  # this environment: the llhttp parser
+    result = subprocess.run(
+        [sys.executable, "-m", "secure_base.web", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "pure-Python HTTP parser" in result.stderr
+
+
+async def test_request_bodies_over_the_limit_are_413(site: str) -> None:
+    from secure_base.web.server import MAX_BODY_BYTES
+
+    async with aiohttp.ClientSession() as session:
+        # A declared length over the limit, on any route and method.
+        for method, path in (("POST", "/"), ("GET", "/articles/"), ("PUT", "/nope")):
+            async with session.request(
+                method, site + path, data=b"x" * (MAX_BODY_BYTES + 1)
+            ) as response:
+                assert response.status == 413, (method, path)
+        # A chunked body (no declared length) is refused too.
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            yield b"x" * 1024
+
+        async with session.post(site + "/", data=chunks()) as response:
+            assert response.status == 413
+        # A small body on a GET changes nothing; the site still works.
+        async with session.get(site + "/healthz", data=b"{}") as response:
+            assert response.status == 200
+    status, _, _ = await _get(site + "/")
+    assert status == 200

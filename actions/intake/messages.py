@@ -1,7 +1,8 @@
 """What the intake shows: the summary of the answers, and the staff notifications.
 
 The summary goes to the person (``utter_intake_summary``); the notifications go to staff
-and carry safe fields only (ID, urgency, time, conversation ID), never an answer.
+and carry safe fields only (ID, urgency, time, an opaque reference), never an answer or
+a conversation ID.
 """
 
 from __future__ import annotations
@@ -73,8 +74,15 @@ def intake_notification(submission_id: int, urgent: bool, created_at: datetime) 
     )
 
 
-def unsaved_urgent_notification(conversation_id: str, when: datetime) -> Notification:
-    """Tells staff that an URGENT intake could not be stored (no answers in it)."""
+def unsaved_urgent_notification(reference: str, when: datetime) -> Notification:
+    """Tells staff that an URGENT intake could not be stored (no answers in it).
+
+    Args:
+        reference: Opaque alert reference that the action server logged next to the
+            conversation ID (the notification never names the conversation).
+        when: When it happened.
+
+    """
     stamp = notification_time(when)
     return Notification(
         kind=INTAKE_KIND,
@@ -85,7 +93,7 @@ def unsaved_urgent_notification(conversation_id: str, when: datetime) -> Notific
             "asked to try again.\n\n"
             "Urgency: URGENT\n"
             f"Time: {stamp}\n"
-            f"Conversation ID: {conversation_id}"
+            f"Alert reference: {reference} (search the action server log for it)"
         ),
-        data={"urgent": True, "stored": False, "conversation_id": conversation_id},
+        data={"urgent": True, "stored": False, "reference": reference},
     )

@@ -1,8 +1,9 @@
 """Ending an intake: ``action_submit_intake`` stores it, ``action_intake_discard`` forgets it.
 
 A confirmed intake is stored once (idempotency key), staff are notified with safe fields
-only, and the intake slots are reset. A declined or under-age intake is closed without
-storing anything. Nothing here logs what the person wrote.
+only (throttled per conversation and channel), and the intake slots are reset. A
+declined or under-age intake is closed without storing anything. Nothing here logs what
+the person wrote.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from secure_base.intake import CONFIRM_SLOT, CONSENT_SLOT, SUBMISSION_ID_SLOT
 from secure_base.intake.store import mark_notified, record_from_slots, submit_intake
 from secure_base.intake.validators import licensed_region_of
 from secure_base.logsafe import describe_error
-from secure_base.notify import send_notification
+from secure_base.notify import alert_reference, send_throttled
 from secure_base.profile import load_profile
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class ActionSubmitIntake(Action):
                 dispatcher.utter_message(response="utter_intake_nothing_to_submit")
             return []
 
+        channel = tracker.get_latest_input_channel()
         licensed = licensed_region_of(str(slots.get("region") or ""), profile.licensed_regions)
         record = record_from_slots(
             slots, tracker.sender_id, profile.format_labels(), licensed_region=licensed
@@ -60,25 +62,31 @@ class ActionSubmitIntake(Action):
         try:
             submission, created = await run_db(submit_intake, record)
         except Exception as exc:  # noqa: BLE001 - the person must hear the truth
+            reference = alert_reference()
             logger.error(
                 "Intake of conversation %s could not be stored (%s); answers kept in the "
-                "conversation for a retry",
+                "conversation for a retry (alert reference %s)",
                 tracker.sender_id,
                 describe_error(exc),
+                reference,
             )
             if record.urgent:
                 # SMTP and HTTP block; keep the action server's event loop free.
                 await asyncio.to_thread(
-                    send_notification,
-                    unsaved_urgent_notification(tracker.sender_id, datetime.now(UTC)),
+                    send_throttled,
+                    unsaved_urgent_notification(reference, datetime.now(UTC)),
+                    conversation_id=tracker.sender_id,
+                    channel=channel,
                 )
             dispatcher.utter_message(response="utter_intake_submit_failed")
             return []
 
         if not submission.notified:
             result = await asyncio.to_thread(
-                send_notification,
+                send_throttled,
                 intake_notification(submission.id, submission.urgent, submission.created_at),
+                conversation_id=tracker.sender_id,
+                channel=channel,
             )
             if not result.ok:
                 logger.error(

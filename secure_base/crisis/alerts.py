@@ -3,6 +3,9 @@
 A crisis message (``action_crisis_record``) and an acute answer to the intake's ASQ
 acuity question both raise the same alert with :func:`raise_crisis_alert`. The person
 has already been given the crisis response; this only makes sure the practice knows.
+Notifications are throttled per conversation and per channel
+(:class:`secure_base.notify.AlertThrottle`): every event is stored, but a flood of them
+does not become a flood of e-mails.
 Each step is independent: a database failure still notifies, and a notification
 failure is still recorded on the stored event. Nothing is raised, and nothing the person
 wrote reaches the notification or the logs.
@@ -19,10 +22,13 @@ from secure_base.crisis.store import mark_notified, record_crisis_event
 from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
 from secure_base.notify import (
+    AlertThrottle,
     Notification,
     NotifyResult,
+    alert_reference,
+    channel_name,
     notification_time,
-    send_notification,
+    send_throttled,
 )
 from secure_base.sqltypes import utcnow
 
@@ -52,18 +58,23 @@ def crisis_notification(
     event_id: Optional[int],
     occurred_at: datetime,
     channel: Optional[str],
-    conversation_id: str,
+    reference: str,
 ) -> Notification:
     """Build the staff notification for a crisis event: safe fields only, never the text.
+
+    It names the stored event (or, when storing failed, an opaque reference that the
+    action server logged next to the conversation), never the conversation ID, and the
+    channel only by a known name (:func:`secure_base.notify.channel_name`).
 
     Args:
         event_id: ID of the stored event, or ``None`` when storing it failed.
         occurred_at: When the crisis message was handled (UTC).
         channel: Input channel, if known.
-        conversation_id: Rasa sender ID.
+        reference: Opaque reference of this alert (:func:`secure_base.notify.alert_reference`).
 
     """
     when = notification_time(occurred_at)
+    shown_channel = channel_name(channel) or "unknown"
     if event_id is not None:
         lookup = (
             f"Look up crisis event #{event_id} in the practice database for the details "
@@ -71,16 +82,16 @@ def crisis_notification(
         )
     else:
         lookup = (
-            "The event could NOT be stored in the practice database; check the action "
-            "server log around this time and follow up on the conversation ID."
+            "The event could NOT be stored in the practice database; search the action "
+            f"server log for alert reference {reference} to find the conversation."
         )
     body = (
         "A visitor to the Secure Base assistant sent a message that was answered with the "
         "crisis response (crisis lines and emergency advice).\n\n"
         f"Time: {when}\n"
-        f"Channel: {channel or 'unknown'}\n"
-        f"Conversation ID: {conversation_id}\n"
-        f"Crisis event ID: {event_id if event_id is not None else 'not stored'}\n\n"
+        f"Channel: {shown_channel}\n"
+        f"Crisis event ID: {event_id if event_id is not None else 'not stored'}\n"
+        f"Alert reference: {reference}\n\n"
         f"{lookup}"
     )
     return Notification(
@@ -89,9 +100,9 @@ def crisis_notification(
         body=body,
         data={
             "event_id": event_id,
+            "reference": reference,
             "occurred_at": occurred_at.isoformat(),
-            "channel": channel,
-            "conversation_id": conversation_id,
+            "channel": shown_channel,
             "stored": event_id is not None,
         },
     )
@@ -105,6 +116,7 @@ def raise_crisis_alert(
     detection_layer: str,
     rule: Optional[str],
     engine: Optional[Engine] = None,
+    throttle: Optional[AlertThrottle] = None,
 ) -> CrisisAlert:
     """Store a crisis event, notify staff and record the outcome on the event.
 
@@ -120,12 +132,16 @@ def raise_crisis_alert(
             ``intake_asq``).
         rule: The rule that matched, if any.
         engine: Database to store the event in; the settings' database when omitted.
+        throttle: Flood limits for the notification (per conversation and per channel);
+            the process's :func:`secure_base.notify.default_throttle` when omitted. A
+            held-back notification is recorded on the event as ``throttled: ...``.
 
     Returns:
         The stored event's ID (if it was stored) and the notification's outcome.
 
     """
     occurred_at = utcnow()
+    reference = alert_reference()
     event_id: Optional[int] = None
     try:
         with session_scope(engine) as session:
@@ -141,15 +157,22 @@ def raise_crisis_alert(
         event_id = event.id  # only once the commit succeeded
     except Exception as exc:  # noqa: BLE001 - staff must still be told
         logger.error(
-            "Crisis event for conversation %s could not be stored (%s); notifying anyway",
+            "Crisis event for conversation %s could not be stored (%s); notifying anyway "
+            "with alert reference %s",
             conversation_id,
             describe_error(exc),
+            reference,
         )
 
-    result = send_notification(
-        crisis_notification(event_id, occurred_at, channel, conversation_id)
+    result = send_throttled(
+        crisis_notification(event_id, occurred_at, channel, reference),
+        conversation_id=conversation_id,
+        channel=channel,
+        throttle=throttle,
     )
-    if not result.ok:
+    if result.throttled:
+        logger.warning("Crisis event %s: staff notification held back (flood limit)", event_id)
+    elif not result.ok:
         logger.error(
             "Staff were not notified of crisis event %s (conversation %s): %s",
             event_id,

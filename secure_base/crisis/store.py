@@ -13,16 +13,16 @@ from secure_base import notify
 from secure_base.crisis import CLASSIFIER_LAYER
 from secure_base.crisis.models import CrisisEvent
 from secure_base.sqltypes import utcnow
+from secure_base.textsafe import clean_text
 
 # Column sizes, so an unexpectedly long channel or rule name cannot fail the insert.
-_CHANNEL_MAX = CrisisEvent.__table__.c.channel.type.length
 _LAYER_MAX = CrisisEvent.__table__.c.detection_layer.type.length
 _RULE_MAX = CrisisEvent.__table__.c.rule.type.length
 _CONVERSATION_MAX = CrisisEvent.__table__.c.conversation_id.type.length
 
 
 def _clip(value: Optional[str], limit: int) -> Optional[str]:
-    return value[:limit] if value is not None else None
+    return clean_text(value)[:limit] if value is not None else None
 
 
 def record_crisis_event(
@@ -40,7 +40,8 @@ def record_crisis_event(
         session: Open session; the caller commits.
         conversation_id: Rasa sender ID.
         trigger_message: The text that triggered the crisis response (stored encrypted).
-        channel: Input channel name, if known.
+        channel: Input channel name, if known (stored only if it is a known channel,
+            see :func:`secure_base.notify.channel_name`).
         detection_layer: ``classifier`` or the safety-net layer that detected it.
         rule: The safety-net rule that matched, if any.
         occurred_at: When it happened (aware); now when omitted.
@@ -48,9 +49,11 @@ def record_crisis_event(
     """
     event = CrisisEvent(
         occurred_at=occurred_at or utcnow(),
-        channel=_clip(channel, _CHANNEL_MAX),
-        conversation_id=_clip(conversation_id, _CONVERSATION_MAX),
-        trigger_message=trigger_message,
+        # A client can name its own input channel (REST's "input_channel"): keep only
+        # the names of channels this assistant has.
+        channel=notify.channel_name(channel),
+        conversation_id=conversation_id[:_CONVERSATION_MAX],
+        trigger_message=clean_text(trigger_message) if trigger_message is not None else None,
         detection_layer=_clip(detection_layer, _LAYER_MAX) or CLASSIFIER_LAYER,
         rule=_clip(rule, _RULE_MAX),
         notified=False,

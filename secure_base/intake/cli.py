@@ -15,7 +15,9 @@ directory's SQLite database). ``list`` shows clear, non-identifying columns only
 works without the encryption key, and so does ``status``, which changes a submission's
 status and records when; ``show`` and ``export`` decrypt, so they need
 ``SECURE_BASE_INTAKE_KEY`` (or the development key file) and print health information:
-use them only on a machine and for a purpose the practice has authorised.
+use them only on a machine and for a purpose the practice has authorised. What they print
+has control and bidi characters removed, and CSV cells that a spreadsheet would run as a
+formula are prefixed with a single quote (:mod:`secure_base.textsafe`).
 ``delete --with-conversation`` also removes the conversation's events from Rasa's SQL
 tracker store (:mod:`secure_base.tracker_store`): the one named by ``--tracker-url``, else
 the PostgreSQL store that ``SECURE_BASE_ENDPOINTS`` configures (``endpoints.scale.yml``,
@@ -57,6 +59,7 @@ from secure_base.intake.store import (
     list_submissions,
 )
 from secure_base.privacy import delete_conversation_records, find_conversation_records
+from secure_base.textsafe import clean_value, csv_cell, one_line
 from secure_base.tracker_store import (
     MissingEventsTableError,
     TrackerStoreConfigError,
@@ -280,16 +283,24 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1
         record = submission_as_dict(submission)
     print(HEALTH_WARNING, file=err)
-    answers = record.pop("answers")
+    answers = clean_value(record.pop("answers"))
     width = max(len(name) for name in record)
     for name, value in record.items():
-        print(f"{name.ljust(width)}  {'-' if value is None else value}", file=out)
+        # One line per field: no escape sequence or line break from an answer can
+        # reach the terminal or pose as another field.
+        print(f"{name.ljust(width)}  {'-' if value is None else one_line(value)}", file=out)
     print("answers:", file=out)
     print(json.dumps(answers, indent=2, ensure_ascii=False, sort_keys=True), file=out)
     return 0
 
 
 def _write_export(records: list[dict[str, Any]], fmt: str, handle: TextIO) -> None:
+    """Write ``records`` as JSON or CSV, without control or bidi characters.
+
+    CSV cells that a spreadsheet would read as a formula (``= + - @``, tab, CR first) get
+    a leading single quote (:func:`secure_base.textsafe.csv_cell`).
+    """
+    records = [clean_value(record) for record in records]
     if fmt == "json":
         json.dump(records, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
@@ -299,7 +310,7 @@ def _write_export(records: list[dict[str, Any]], fmt: str, handle: TextIO) -> No
     for record in records:
         row = dict(record)
         row["answers"] = json.dumps(record["answers"], ensure_ascii=False, sort_keys=True)
-        writer.writerow(row)
+        writer.writerow({name: csv_cell(value) for name, value in row.items()})
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -25,6 +25,7 @@ from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS
 from secure_base.intake.models import STATUS_NEW, STATUSES, IntakeSubmission
 from secure_base.intake.scoring import score_screening
 from secure_base.sqltypes import utcnow
+from secure_base.textsafe import clean_value
 
 SORT_URGENCY = "urgency"
 SORT_DATE = "date"
@@ -155,6 +156,20 @@ def record_from_slots(
     )
 
 
+# Keys and IDs are matched exactly elsewhere (replays, deletion by conversation), so
+# they are stored as given; everything a person typed is cleaned.
+_STORED_AS_GIVEN = ("idempotency_key", "conversation_id")
+
+
+def _stored_values(record: IntakeRecord) -> dict[str, Any]:
+    """The record's column values, with control and bidi characters removed from text."""
+    values = asdict(record)
+    return {
+        name: value if name in _STORED_AS_GIVEN else clean_value(value)
+        for name, value in values.items()
+    }
+
+
 def get_by_key(session: Session, key: str) -> Optional[IntakeSubmission]:
     """Return the submission stored under an idempotency key, if any."""
     statement = select(IntakeSubmission).where(IntakeSubmission.idempotency_key == key)
@@ -179,7 +194,7 @@ def submit_intake(session: Session, record: IntakeRecord) -> tuple[IntakeSubmiss
     existing = get_by_key(session, record.idempotency_key)
     if existing is not None:
         return existing, False
-    values = asdict(record)
+    values = _stored_values(record)
     answers = values.pop("answers")
     submission = IntakeSubmission(
         **values,

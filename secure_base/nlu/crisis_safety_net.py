@@ -72,6 +72,10 @@ LAYER_PATTERNS = "patterns"
 LAYER_CLASSIFIER = CLASSIFIER_LAYER
 LAYER_RISK = "risk_classifier"
 MENTION_OVERRIDE_KEY = "mention_override"
+#: A rule match is treated as a mention only while the risk classifier also finds the
+#: risk this unlikely: "I intend to kill myself (for the intake's reasons question)" stays
+#: a crisis even when it reads like a question about the intake.
+MENTION_OVERRIDE_MAX_RISK = 0.2
 
 TIER_ACUTE, TIER_MENTION, TIER_NONE = ACUTE, MENTION, NO_RISK
 #: Entities the safety net adds, read by slot mappings in the domain: the crisis
@@ -133,7 +137,8 @@ def decide(
         risk: The risk classifier's assessment (``RiskAssessment.as_dict``), if any.
         idiom: A benign figure of speech that explains the classifier's crisis, if any.
         mention_override: P(mention) from which a rule match on a message that the risk
-            classifier finds not acute is treated as a mention.
+            classifier finds not acute (and P(risk) < ``MENTION_OVERRIDE_MAX_RISK``) is
+            treated as a mention.
 
     Returns:
         ``{"fired", "tier", "layer", "rule", "category"}`` and, when a layer's crisis was
@@ -155,7 +160,9 @@ def decide(
         return result(TIER_ACUTE, LAYER_RISK, rule, risk_category or SELF)
     if match is not None:
         mention = float(risk.get("mention") or 0.0) if risk else 0.0
-        if risk_tier == TIER_MENTION and mention >= mention_override:
+        risk_score = float(risk.get("risk") or 0.0) if risk else 1.0
+        if (risk_tier == TIER_MENTION and mention >= mention_override
+                and risk_score < MENTION_OVERRIDE_MAX_RISK):
             # "What's the difference between self-harm and suicidal ideation?": the rule
             # saw the words, the classifier (trained on such questions) sees a question.
             return result(TIER_MENTION, LAYER_PATTERNS, match.rule, None, "mention")

@@ -46,6 +46,10 @@ DEFAULT_HOST = "127.0.0.1"
 #: Where ``npm ci`` puts the socket.io browser bundle, relative to ``website/``.
 SOCKETIO_BUNDLE = Path("node_modules/socket.io-client/dist/socket.io.min.js")
 
+#: Largest request body the site accepts. It has no forms and no uploads (every route is
+#: a GET), so anything bigger is refused before a handler runs.
+MAX_BODY_BYTES = 64 * 1024
+
 _HOST_RE = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
 _PATH_RE = re.compile(r"[A-Za-z0-9._~/\-]*")
 
@@ -144,6 +148,19 @@ class WebConfig:
         return self.socketio_bundle or self.website_dir / SOCKETIO_BUNDLE
 
 
+def uses_compiled_http_parser() -> bool:
+    """Whether aiohttp parses requests with its compiled (llhttp) parser.
+
+    aiohttp 3.9.5 (the newest Rasa 3.6 allows) has request-smuggling flaws in its
+    pure-Python parser only (CVE-2024-52304, CVE-2025-53643; docs/dependencies.md). That
+    parser is used when the C extensions are missing or ``AIOHTTP_NO_EXTENSIONS`` is set.
+    """
+    from aiohttp import http_parser
+
+    compiled = getattr(http_parser, "HttpRequestParserC", None)
+    return compiled is not None and http_parser.HttpRequestParser is compiled
+
+
 def load_web_config(
     env: Mapping[str, str] | None = None,
     *,
@@ -159,10 +176,17 @@ def load_web_config(
     are read when the matching argument is not given.
 
     Raises:
-        WebConfigError: When the port or the Rasa URL is invalid.
+        WebConfigError: When the port or the Rasa URL is invalid, or aiohttp would parse
+            requests with its pure-Python parser (:func:`uses_compiled_http_parser`).
 
     """
     env = os.environ if env is None else env
+    if not uses_compiled_http_parser():
+        raise WebConfigError(
+            "aiohttp is using its pure-Python HTTP parser, which has known request-smuggling "
+            "flaws in this version: unset AIOHTTP_NO_EXTENSIONS, or reinstall aiohttp from "
+            "its wheel (docs/dependencies.md)"
+        )
     try:
         settings = load_settings(env)  # type: ignore[arg-type]
     except ValueError as exc:
@@ -262,6 +286,23 @@ async def _errors(request: web.Request, handler):  # type: ignore[no-untyped-def
     except Exception:
         logger.exception("Error while serving %s %s", request.method, request.path)
         return await _error_page(request.app, 500, *_SERVER_ERROR)
+
+
+@web.middleware
+async def _limits(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Refuse request bodies over :data:`MAX_BODY_BYTES`, or of undeclared length, with 413.
+
+    aiohttp's ``client_max_size`` only applies when a handler reads the body; this
+    refuses it before any handler runs, whatever the route. Header and URL sizes are
+    capped by aiohttp's parser (8 KB each, 400 over that).
+    """
+    if request.body_exists and (
+        request.content_length is None or request.content_length > MAX_BODY_BYTES
+    ):
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_BODY_BYTES, actual_size=request.content_length or MAX_BODY_BYTES + 1
+        )
+    return await handler(request)
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -388,7 +429,7 @@ def create_app(config: WebConfig) -> web.Application:
 
     """
     endpoint = parse_rasa_url(config.rasa_url)
-    app = web.Application(middlewares=[_errors], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[_limits, _errors], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
     app[ENDPOINT] = endpoint
     app[PAGES] = Pages(config.website_dir / "templates")
