@@ -13,6 +13,7 @@ import pytest
 import requests
 import socketio
 
+from secure_base import session_token
 from secure_base.channels import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, MAX_REQUEST_BYTES
 from secure_base.profile import load_profile
 from tests.conftest import started_stack
@@ -29,9 +30,8 @@ def limits_stack(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def tracker_texts(stack, sender: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The texts of every user event Rasa stored for ``sender``."""
-    response = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30)
-    response.raise_for_status()
-    return [e.get("text") or "" for e in response.json()["events"] if e["event"] == "user"]
+    return [e.get("text") or "" for e in stack.tracker(sender)["events"]
+            if e["event"] == "user"]
 
 
 def post(stack, payload: dict) -> requests.Response:  # type: ignore[no-untyped-def]
@@ -91,13 +91,13 @@ def test_rest_client_cannot_name_the_input_channel(limits_stack) -> None:
         limits_stack, {"sender": sender, "message": "hello", "input_channel": "\u202eevil"}
     )
     assert response.status_code == 200
-    tracker = requests.get(
-        f"{limits_stack.url}/conversations/{sender}/tracker", timeout=30
-    ).json()
-    assert tracker["latest_input_channel"] == "rest"
+    assert limits_stack.tracker(sender)["latest_input_channel"] == "rest"
 
 
-async def _socket_session(url: str) -> tuple[socketio.AsyncClient, str, asyncio.Queue]:
+async def _socket_session(stack) -> tuple[socketio.AsyncClient, str, asyncio.Queue]:  # type: ignore[no-untyped-def]
+    """A socket.io client in a session the website issued; returns its conversation id."""
+    url = stack.url
+    issued = session_token.issue(stack.session_secret, 600)
     client = socketio.AsyncClient(reconnection=False)
     replies: asyncio.Queue = asyncio.Queue()
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -113,8 +113,9 @@ async def _socket_session(url: str) -> tuple[socketio.AsyncClient, str, asyncio.
 
     # Long polling, as the widget uses (Engine.IO's websocket does not work on Sanic 21.12).
     await client.connect(url, socketio_path="/socket.io", transports=["polling"])
-    await client.emit("session_request", {"session_id": None})
-    session_id = await asyncio.wait_for(confirmed, 30)
+    await client.emit("session_request", {"token": issued.token})
+    await asyncio.wait_for(confirmed, 30)
+    session_id = session_token.verify(stack.session_secret, issued.token).conversation_id
     return client, session_id, replies
 
 
@@ -123,7 +124,7 @@ async def _next_text(replies: asyncio.Queue, timeout: float = 60) -> str:
 
 
 async def test_socketio_message_over_the_limit_gets_a_clear_reply(limits_stack) -> None:
-    client, session_id, replies = await _socket_session(limits_stack.url)
+    client, session_id, replies = await _socket_session(limits_stack)
     try:
         text = "z" * (MAX_MESSAGE_CHARS + 500)
         await client.emit("user_uttered", {"message": text, "session_id": session_id})
@@ -143,7 +144,7 @@ async def test_socketio_message_over_the_limit_gets_a_clear_reply(limits_stack) 
 
 
 async def test_socketio_oversized_packet_is_refused(limits_stack) -> None:
-    client, session_id, replies = await _socket_session(limits_stack.url)
+    client, session_id, replies = await _socket_session(limits_stack)
     try:
         await client.emit(
             "user_uttered",
