@@ -134,7 +134,6 @@ def test_articles_on_relationships_point_to_domestic_violence_help() -> None:
 @pytest.mark.parametrize(
     "slug",
     [
-        "a-gentle-look-through-the-lens-of-attachment-and-emotional-safety",
         "when-your-feelings-feel-like-too-much",
         "your-nervous-system-and-the-feeling-of-safety",
         "disorganized-attachment-longing-and-fear-together",
