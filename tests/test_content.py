@@ -32,6 +32,7 @@ from secure_base.settings import PROJECT_ROOT
 DV_RESPONSES = (
     "utter_faq/adult_relationship_patterns",
     "utter_more_adult_relationship_patterns",
+    "utter_faq/boundaries_without_guilt",
     "utter_more_boundaries_without_guilt",
     "utter_compare_anxious_attachment__avoidant_attachment",
     "utter_more_grief_in_therapy",
@@ -51,7 +52,8 @@ def test_shared_runs_finds_maximal_runs_of_eight_words() -> None:
     assert shared_runs(ours, seed) == ["long to feel safe loved and understood not just"]
     # Seven shared words are not a run; curly apostrophes match straight ones.
     assert shared_runs("we all long to feel safe, loved", seed) == []
-    assert shared_runs("You don\u2019t have to do it alone today", "you don't have to do it alone ok", 7)
+    curly, straight = "You don\u2019t have to do it alone today", "you don't have to do it alone ok"
+    assert shared_runs(curly, straight, 7) == ["you don't have to do it alone"]
     assert words("It\u2019s fine \u2014 really") == ["it's", "fine", "really"]
 
 
