@@ -347,6 +347,142 @@ def test_empty_or_missing_folder_is_refused(tmp_path: Path) -> None:
     assert not report.ok and "refusing to empty the catalog" in report.problems[0].message
 
 
+# --------------------------------------------------------------------- further reading
+
+READING_ARTICLE = """---
+slug: {slug}
+title: Reading list
+summary: A short summary.
+topics: [adult_relationship_patterns]
+published: 2024-05-02
+reading_minutes: 5
+further_reading:
+  - title: "Romantic love conceptualized as an attachment process"
+    authors: "Hazan, C., & Shaver, P."
+    year: 1987
+    source: Journal of Personality and Social Psychology
+    url: https://doi.org/10.1037/0022-3514.52.3.511
+  - title: "Patterns of attachment"
+    authors: "Ainsworth, M. D. S., Blehar, M. C., Waters, E., & Wall, S."
+    year: 1978
+related: {related}
+---
+Body text.
+"""
+
+
+def test_further_reading_and_related_parse(tmp_path: Path) -> None:
+    (tmp_path / "a-one.md").write_text(
+        READING_ARTICLE.format(slug="a-one", related="[b-two]"), encoding="utf-8"
+    )
+    write(tmp_path, "b-two")
+    report = validate_directory(tmp_path)
+    assert report.ok, report.format_problems()
+    article = next(a for a in report.articles if a.slug == "a-one")
+    assert [r.year for r in article.further_reading] == [1987, 1978]
+    first = article.further_reading[0]
+    assert first.authors == "Hazan, C., & Shaver, P."
+    assert first.source == "Journal of Personality and Social Psychology"
+    assert first.url == "https://doi.org/10.1037/0022-3514.52.3.511"
+    assert article.further_reading[1].url is None and article.further_reading[1].source is None
+    assert article.related == ("b-two",)
+
+
+def test_related_slugs_must_exist_in_the_folder(tmp_path: Path) -> None:
+    path = tmp_path / "a-one.md"
+    path.write_text(
+        READING_ARTICLE.format(slug="a-one", related="[b-twoo, c-three]"), encoding="utf-8"
+    )
+    write(tmp_path, "b-two")
+    # Parsing one file alone cannot know the catalog: the folder check does.
+    article, problems = parse_article(path)
+    assert problems == [] and article is not None
+    report = validate_directory(tmp_path)
+    messages = [p.message for p in report.problems if p.path == path and p.line == 17]
+    assert len(messages) == len(report.problems) == 2
+    assert "related article 'b-twoo' does not exist" in messages[0]
+    assert "did you mean 'b-two'" in messages[0]
+    assert "related article 'c-three' does not exist" in messages[1]
+    assert [a.slug for a in report.articles] == ["b-two"]  # the bad file is not imported
+
+
+def test_related_entries_and_readings_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "bad-reading.md"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            ---
+            slug: bad-reading
+            title: T
+            summary: S
+            topics: [self_worth]
+            published: 2024-05-02
+            reading_minutes: 3
+            further_reading:
+              - title: "No year"
+                authors: "Someone, A."
+              - title: ""
+                authors: "Someone, A."
+                year: 1990
+              - title: "Future"
+                authors: "Someone, A."
+                year: 3001
+              - title: "Bad link"
+                authors: "Someone, A."
+                year: "1990s"
+                url: "javascript:alert(1)"
+                pages: 12
+              - just text
+            related: [bad-reading, Not_A_Slug, other, other]
+            ---
+            Body
+            """
+        ),
+        encoding="utf-8",
+    )
+    _, problems = parse_article(path)
+    found = [(p.line, p.message) for p in problems]
+    text_ = "\n".join(f"{line}: {m}" for line, m in found)
+    assert "9: a further_reading entry is missing 'year'" in text_
+    assert "11: further_reading title must be non-empty text" in text_
+    assert "16: further_reading year must be between 1850" in text_
+    assert "19: further_reading year must be a number" in text_
+    assert "20: further_reading url 'javascript:alert(1)' is malformed" in text_
+    assert "21: unknown further_reading field 'pages'" in text_
+    assert "22: a further_reading entry must be a mapping" in text_
+    assert "23: related lists the article itself" in text_
+    assert "23: related entry 'Not_A_Slug' is not an article slug" in text_
+    assert "23: related lists 'other' twice" in text_
+    assert len(problems) == 10, text_
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("further_reading: a book", "further_reading must be a list"),
+        ("related: other-article", "related must be a list of article slugs"),
+    ],
+)
+def test_further_reading_and_related_must_be_lists(
+    tmp_path: Path, value: str, fragment: str
+) -> None:
+    path = tmp_path / "x.md"
+    path.write_text(article_text("x").replace("---\n\n", f"{value}\n---\n\n", 1))
+    _, problems = parse_article(path)
+    assert [(p.line, fragment in p.message) for p in problems] == [(8, True)], problems
+
+
+def test_the_practice_articles_cite_sources_and_link_each_other() -> None:
+    # Issue 16: every article has 2-4 sources for its claims and links to the catalog.
+    report = validate_directory(Path(__file__).resolve().parents[1] / "articles")
+    assert report.ok, report.format_problems()
+    for article in report.articles:
+        assert 2 <= len(article.further_reading) <= 4, article.slug
+        assert article.related, article.slug
+    linked = {slug for a in report.articles for slug in a.related}
+    assert linked == {a.slug for a in report.articles}  # no article is left unlinked
+
+
 # --------------------------------------------------------------------------- import
 
 

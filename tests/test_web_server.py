@@ -429,6 +429,57 @@ async def test_every_article_the_catalog_imports_is_served(engine, site_files) -
         assert f'href="/articles/{article.slug}"' in index
 
 
+SOURCED_ARTICLE = """---
+slug: sourced
+title: Sourced
+summary: An article with sources.
+topics: [adult_relationship_patterns]
+published: 2024-05-02
+reading_minutes: 3
+further_reading:
+  - title: "Romantic love <conceptualized> as an attachment process"
+    authors: "Hazan, C., & Shaver, P."
+    year: 1987
+    source: Journal of Personality and Social Psychology
+    url: "https://doi.org/10.1037/0022-3514.52.3.511?a=1&b=<2>"
+  - title: "Attachment in psychotherapy"
+    authors: "Wallin, D. J."
+    year: 2007
+related: [second-look, gone-away, broken-one]
+---
+Body.
+"""
+
+
+async def test_article_shows_further_reading_and_related_links(site_files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    profile, _ = site_files
+    folder = tmp_path / "sourced"
+    folder.mkdir()
+    (folder / "sourced.md").write_text(SOURCED_ARTICLE, encoding="utf-8")
+    (folder / "second-look.md").write_text(ARTICLE_TWO, encoding="utf-8")
+    (folder / "broken-one.md").write_text(BROKEN_ARTICLE, encoding="utf-8")
+    async with serving(profile, folder) as site:
+        status, _, body = await _get(site + "/articles/sourced")
+        _, _, plain = await _get(site + "/articles/second-look")
+    assert status == 200
+    assert '<h2 id="reading-title">Further reading</h2>' in body
+    # Citation text and the URL are escaped; the external link opens without an opener.
+    link = escape("https://doi.org/10.1037/0022-3514.52.3.511?a=1&b=<2>", quote=True)
+    assert (
+        "Hazan, C., &amp; Shaver, P. (1987). "
+        f'<cite><a href="{link}" rel="noopener noreferrer">'
+        "Romantic love &lt;conceptualized&gt; as an attachment process</a></cite>. "
+        "Journal of Personality and Social Psychology.</li>"
+    ) in body
+    assert "Wallin, D. J. (2007). <cite>Attachment in psychotherapy</cite>.</li>" in body
+    # Related links: the existing article by its title; a missing or broken one is left out.
+    assert '<h2 id="related-title">Related articles</h2>' in body
+    assert '<li><a href="/articles/second-look">Second Look</a></li>' in body
+    assert "gone-away" not in body and 'href="/articles/broken-one"' not in body
+    # An article without either shows neither heading.
+    assert "Further reading" not in plain and "Related articles" not in plain
+
+
 async def test_an_article_the_catalog_rejects_is_not_served(site_files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # The two rules the website once applied differently: slugs up to SLUG_MAX
     # characters are articles; reading_minutes is required.

@@ -11,6 +11,13 @@ then the Markdown body::
     published: 2024-05-02
     reading_minutes: 6
     url: https://example.org/blog/boundaries   # optional canonical URL
+    further_reading:                            # optional: sources for the claims made
+      - title: "Patterns of attachment"
+        authors: "Ainsworth, M. D. S., Blehar, M. C., Waters, E., & Wall, S."
+        year: 1978
+        source: "Erlbaum"                       # optional: journal or publisher
+        url: https://doi.org/...                # optional
+    related: [setting-boundaries-without-guilt] # optional: slugs of other articles
     ---
     Body in Markdown...
 
@@ -52,7 +59,13 @@ from secure_base.sqltypes import utcnow
 from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
 REQUIRED_FIELDS = ("slug", "title", "summary", "topics", "published", "reading_minutes")
-OPTIONAL_FIELDS = ("url",)
+OPTIONAL_FIELDS = ("url", "further_reading", "related")
+READING_FIELDS = ("title", "authors", "year", "source", "url")
+READING_REQUIRED = ("title", "authors", "year")
+MAX_READINGS = 8
+MAX_RELATED = 8
+# Sources are printed studies and books: nothing before modern psychology, nothing future.
+MIN_READING_YEAR = 1850
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_READING_MINUTES = 240
 # Files in the articles folder that are not articles.
@@ -79,6 +92,26 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """One further-reading entry of an article: a study or a book.
+
+    Attributes:
+        title: Title of the study or book.
+        authors: Authors as they are cited (e.g. ``"Hazan, C., & Shaver, P."``).
+        year: Year of publication.
+        source: Journal or publisher, if given.
+        url: Absolute http(s) URL (e.g. a DOI link), if given.
+
+    """
+
+    title: str
+    authors: str
+    year: int
+    source: Optional[str] = None
+    url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class ArticleSource:
     """A parsed, valid article file.
 
@@ -93,6 +126,10 @@ class ArticleSource:
         url: Canonical absolute URL, if the article lives elsewhere.
         body: The Markdown body, stripped of surrounding blank space.
         slug_line: Line of the ``slug`` field (for duplicate reports).
+        further_reading: Sources for the article's claims, in the author's order.
+        related: Slugs of related articles (checked to exist by
+            :func:`validate_directory`, which sees the whole catalog).
+        related_lines: Line of each related slug (for reports of missing articles).
 
     """
 
@@ -106,6 +143,9 @@ class ArticleSource:
     url: Optional[str]
     body: str
     slug_line: int = 1
+    further_reading: tuple[Reading, ...] = ()
+    related: tuple[str, ...] = ()
+    related_lines: tuple[int, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -312,6 +352,8 @@ def _parse(path: Path) -> tuple[Optional[ArticleSource], list[Problem], Optional
     published = _check_published(values, nodes, report)
     minutes = _check_minutes(values, nodes, report)
     url = _check_url(values, nodes, report)
+    readings = _check_further_reading(values, nodes, report)
+    related = _check_related(values, nodes, slug, report)
     body = body.strip()
     if not body:
         report(body_line, "the article body is empty (write the article below the closing '---')")
@@ -329,6 +371,9 @@ def _parse(path: Path) -> tuple[Optional[ArticleSource], list[Problem], Optional
         url=url,
         body=body,
         slug_line=_line(nodes["slug"]),
+        further_reading=readings,
+        related=tuple(r for r, _ in related),
+        related_lines=tuple(line for _, line in related),
     )
     return article, problems, claim
 
@@ -475,6 +520,127 @@ def _check_url(values, nodes, report) -> Optional[str]:  # type: ignore[no-untyp
     return value
 
 
+def _check_further_reading(values, nodes, report) -> tuple[Reading, ...]:  # type: ignore[no-untyped-def]
+    if "further_reading" not in nodes or values["further_reading"] is None:
+        return ()
+    node, value = nodes["further_reading"], values["further_reading"]
+    if not isinstance(node, yaml.SequenceNode) or not isinstance(value, list):
+        report(
+            _line(node),
+            f"further_reading must be a list of entries with title, authors and year, "
+            f"not {_type_name(value)}",
+        )
+        return ()
+    if len(value) > MAX_READINGS:
+        report(_line(node), f"further_reading has {len(value)} entries; at most {MAX_READINGS}")
+        return ()
+    readings: list[Reading] = []
+    for item_node, item in zip(node.value, value, strict=False):
+        reading = _check_reading(item_node, item, report)
+        if reading is not None:
+            if reading in readings:
+                report(_line(item_node), f"further_reading lists '{reading.title}' twice")
+                continue
+            readings.append(reading)
+    return tuple(readings)
+
+
+def _check_reading(node: yaml.Node, item: Any, report) -> Optional[Reading]:  # type: ignore[no-untyped-def]
+    line = _line(node)
+    if not isinstance(node, yaml.MappingNode) or not isinstance(item, dict):
+        report(line, f"a further_reading entry must be a mapping, not {_type_name(item)}")
+        return None
+    lines = {k.value: _line(v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    ok = True
+    for key in item:
+        if key not in READING_FIELDS:
+            allowed = ", ".join(READING_FIELDS)
+            report(
+                lines.get(key, line),
+                f"unknown further_reading field {key!r} (allowed: {allowed})",
+            )
+            ok = False
+    for key in READING_REQUIRED:
+        if key not in item:
+            report(line, f"a further_reading entry is missing '{key}'")
+            ok = False
+    texts: dict[str, Optional[str]] = {}
+    for key in ("title", "authors", "source"):
+        if key not in item or (key == "source" and item[key] is None):
+            texts[key] = None
+            continue
+        text = item[key]
+        if not isinstance(text, str) or not " ".join(text.split()):
+            report(lines.get(key, line), f"further_reading {key} must be non-empty text")
+            ok = False
+            continue
+        text = " ".join(text.split())
+        if len(text) > TITLE_MAX:
+            report(
+                lines.get(key, line),
+                f"further_reading {key} is longer than {TITLE_MAX} characters",
+            )
+            ok = False
+        texts[key] = text
+    year = item.get("year")
+    if "year" in item:
+        this_year = date.today().year
+        if isinstance(year, bool) or not isinstance(year, int):
+            report(
+                lines.get("year", line),
+                f"further_reading year must be a number like 1987, not {year!r}",
+            )
+            ok = False
+        elif not MIN_READING_YEAR <= year <= this_year:
+            report(
+                lines.get("year", line),
+                f"further_reading year must be between {MIN_READING_YEAR} and {this_year}, "
+                f"not {year}",
+            )
+            ok = False
+    url = item.get("url")
+    if url is not None:
+        problem = url_problem(url.strip()) if isinstance(url, str) else "it is not text"
+        if problem:
+            report(lines.get("url", line), f"further_reading url {url!r} is malformed: {problem}")
+            ok = False
+        else:
+            url = url.strip()
+    if not ok:
+        return None
+    return Reading(
+        title=texts["title"],  # type: ignore[arg-type]
+        authors=texts["authors"],  # type: ignore[arg-type]
+        year=year,  # type: ignore[arg-type]
+        source=texts["source"],
+        url=url,
+    )
+
+
+def _check_related(values, nodes, slug, report) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    if "related" not in nodes or values["related"] is None:
+        return []
+    node, value = nodes["related"], values["related"]
+    if not isinstance(node, yaml.SequenceNode) or not isinstance(value, list):
+        report(_line(node), f"related must be a list of article slugs, not {_type_name(value)}")
+        return []
+    if len(value) > MAX_RELATED:
+        report(_line(node), f"related has {len(value)} slugs; at most {MAX_RELATED}")
+        return []
+    found: list[tuple[str, int]] = []
+    for item_node, item in zip(node.value, value, strict=False):
+        line = _line(item_node)
+        if not isinstance(item, str) or not is_valid_slug(item):
+            report(line, f"related entry {item!r} is not an article slug")
+        elif item == slug:
+            report(line, f"related lists the article itself ('{item}')")
+        elif item in (s for s, _ in found):
+            report(line, f"related lists '{item}' twice")
+        else:
+            found.append((item, line))
+    return found
+
+
 def url_problem(value: str) -> Optional[str]:
     """Why ``value`` is not an absolute http(s) URL, or ``None`` when it is one."""
     if not value:
@@ -550,6 +716,23 @@ def validate_directory(directory: Path) -> CatalogReport:
             )
         clashing = {p for p, _ in where}
         report.articles = [a for a in report.articles if a.path not in clashing]
+    # Related links must lead to an article of this folder: checked over the whole
+    # catalog, since one file cannot know the others. A link to a file that exists but
+    # has problems is reported in that file already.
+    for article in report.articles:
+        for target, line in zip(article.related, article.related_lines, strict=True):
+            if target not in claims:
+                hint = difflib.get_close_matches(target, list(claims), n=1, cutoff=0.6)
+                report.problems.append(
+                    Problem(
+                        article.path,
+                        line,
+                        f"related article '{target}' does not exist in {directory}"
+                        + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                    )
+                )
+    bad = {p.path for p in report.problems}
+    report.articles = [a for a in report.articles if a.path not in bad]
     report.problems.sort()
     return report
 

@@ -15,9 +15,11 @@ from datetime import date
 from html import escape
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 
 from secure_base.catalog.loader import ArticleSource
 from secure_base.profile import PracticeProfile
+from secure_base.web.articles import is_safe_url
 
 _TEMPLATE_NAMES = ("layout", "index", "widget", "article", "articles_index", "error")
 
@@ -43,6 +45,41 @@ def _date_text(day: date) -> str:
 
 def _topic_label(key: str) -> str:
     return key.replace("_", " ").strip().capitalize()
+
+
+def _further_reading(article: ArticleSource) -> str:
+    # Citation text is escaped; a source URL is shown only if it is http(s), the only
+    # kind the catalog accepts, and opens without handing over this page.
+    if not article.further_reading:
+        return ""
+    items = []
+    for r in article.further_reading:
+        title = esc(r.title)
+        if r.url and is_safe_url(r.url) and urlsplit(r.url).scheme in ("http", "https"):
+            title = f'<a href="{esc(r.url)}" rel="noopener noreferrer">{title}</a>'
+        source = f" {esc(_sentence(r.source))}" if r.source else ""
+        items.append(
+            f'      <li class="reading__item">{esc(r.authors)} ({r.year}). '
+            f"<cite>{title}</cite>.{source}</li>"
+        )
+    return (
+        '  <section class="article__reading" aria-labelledby="reading-title">\n'
+        '    <h2 id="reading-title">Further reading</h2>\n'
+        '    <ul class="reading">\n' + "\n".join(items) + "\n    </ul>\n  </section>"
+    )
+
+
+def _related(articles: list[ArticleSource]) -> str:
+    if not articles:
+        return ""
+    items = "\n".join(
+        f'      <li><a href="/articles/{esc(a.slug)}">{esc(a.title)}</a></li>' for a in articles
+    )
+    return (
+        '  <nav class="article__related" aria-labelledby="related-title">\n'
+        '    <h2 id="related-title">Related articles</h2>\n'
+        f'    <ul class="related">\n{items}\n    </ul>\n  </nav>'
+    )
 
 
 @dataclass(frozen=True)
@@ -224,9 +261,21 @@ class Pages:
         )
 
     def article(
-        self, profile: PracticeProfile | None, article: ArticleSource, body_html: str
+        self,
+        profile: PracticeProfile | None,
+        article: ArticleSource,
+        body_html: str,
+        related: list[ArticleSource] | None = None,
     ) -> str:
-        """Render one article; ``body_html`` is the safely rendered Markdown body."""
+        """Render one article; ``body_html`` is the safely rendered Markdown body.
+
+        Args:
+            profile: The practice profile, or None when it cannot be loaded.
+            article: The article.
+            body_html: Its body, rendered by :func:`secure_base.web.articles.render_markdown`.
+            related: The related articles that exist, in the article's order.
+
+        """
         meta = f"Published {_date_text(article.published)} · {article.reading_minutes} min read"
         topics = (
             '<ul class="tags" aria-label="Topics">'
@@ -239,6 +288,8 @@ class Pages:
             meta=esc(meta),
             topics=topics,
             body=body_html,
+            further_reading=_further_reading(article),
+            related=_related(related or []),
             short_name=esc(profile.practice.short_name if profile else "us"),
         )
         name = profile.practice.name if profile else ""

@@ -33,7 +33,7 @@ from aiohttp import web
 
 from secure_base import session_token
 from secure_base.access import MissingSecretError, session_secret
-from secure_base.catalog.loader import CatalogError
+from secure_base.catalog.loader import ArticleSource, CatalogError
 from secure_base.profile import PracticeProfile, ProfileError, load_profile
 from secure_base.settings import PROJECT_ROOT, load_settings
 from secure_base.web.articles import list_articles, load_article, render_markdown
@@ -338,6 +338,24 @@ async def _articles_index(request: web.Request) -> web.Response:
     return _html(await asyncio.to_thread(render))
 
 
+def _related_articles(articles_dir: Path, article: ArticleSource) -> list[ArticleSource]:
+    """The related articles that can be shown; a missing or broken one is left out.
+
+    The catalog validator rejects links to missing articles, but the website serves the
+    folder as it is, so a file removed after validation must not break its neighbours.
+    """
+    found = []
+    for slug in article.related:
+        try:
+            other = load_article(articles_dir, slug)
+        except CatalogError:
+            logger.warning("Related article %s cannot be shown", slug)
+            continue
+        if other is not None:
+            found.append(other)
+    return found
+
+
 async def _article(request: web.Request) -> web.Response:
     config, pages = request.app[CONFIG], request.app[PAGES]
     slug = request.match_info["slug"]
@@ -350,7 +368,12 @@ async def _article(request: web.Request) -> web.Response:
             raise
         if article is None:
             return None
-        return pages.article(_profile_or_none(config), article, render_markdown(article.body))
+        return pages.article(
+            _profile_or_none(config),
+            article,
+            render_markdown(article.body),
+            _related_articles(config.articles_dir, article),
+        )
 
     body = await asyncio.to_thread(render)
     if body is None:
