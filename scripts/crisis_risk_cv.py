@@ -54,6 +54,7 @@ class Embeddings:
         self._dirty = False
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """The embeddings of ``texts`` (computed once, then read from the cache)."""
         missing = sorted({t for t in texts if _key(t) not in self._cache})
         if missing:
             from secure_base.nlu.sentence_embeddings import shared_encoder
@@ -65,6 +66,7 @@ class Embeddings:
         return np.stack([self._cache[_key(t)] for t in texts]) if texts else np.zeros((0, 768))
 
     def save(self) -> None:
+        """Writes new embeddings to the cache file."""
         if self._dirty:
             CACHE.parent.mkdir(exist_ok=True)
             keys = list(self._cache)

@@ -173,7 +173,12 @@ def main() -> int:
     crisis_examples = [(kind, text) for kind in ("explicit", "indirect", "benign")
                        for text in crisis_sets.get(kind, [])]
 
+    from scripts.eval_crisis import load_batches
+    from scripts.eval_crisis import report as blind_crisis_report
+
+    blind = load_batches()
     texts = [t for _, t in examples] + [t for _, t in crisis_examples]
+    texts += sorted({m.text for m in blind} - set(texts))
     started = time.monotonic()
     parses = asyncio.run(parse_all(model, texts))
     parse_seconds = time.monotonic() - started
@@ -258,6 +263,9 @@ def main() -> int:
         for text in wrong[:5]:
             print(f"      {'fired' if kind == 'benign' else 'missed'}: {text}")
 
+    # Crisis on the blind batches written by independent authors (scripts/eval_crisis.py).
+    _, blind_failed = blind_crisis_report(blind, results, gate=True)
+
     # Articles.
     from scripts.eval_articles import hit_rate  # noqa: E402
 
@@ -277,6 +285,7 @@ def main() -> int:
         ok = value <= limit if name.endswith("false_alarms") else value >= limit
         if not ok:
             failed.append(f"{name}={value:.3f} (gate {limit})")
+    failed += blind_failed
     print("\nGates:", "all passed" if not failed else "FAILED: " + ", ".join(failed))
     return 1 if failed else 0
 

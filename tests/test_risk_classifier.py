@@ -79,7 +79,7 @@ def test_one_risky_sentence_makes_a_long_message_acute():
 
 def test_a_risky_sentence_inside_a_clear_mention_stays_a_mention():
     # "My essay is about a character who ... says she wants to die."
-    whole = probabilities(mention=0.6, none=0.3)
+    whole = probabilities(mention=0.7, none=0.2)
     pieces = [probabilities(self=0.97, none=0.01)]
     assert assess(whole, pieces, RISK_DEFAULTS).tier == MENTION
 

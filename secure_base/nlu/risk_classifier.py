@@ -87,11 +87,13 @@ RISK_DEFAULTS: Dict[str, Any] = {
     # The encoder used for the risk data and for sentences; the featurizer's model.
     "model_name": "all-mpnet-base-v2",
     "max_tokens": 128,
+    # Chosen on the dev batch and by cross-validation (scripts/crisis_risk_cv.py;
+    # docs/evaluation.md): a sentence at 0.8 finds risk buried in long messages.
     "acute_threshold": 0.5,
-    "piece_threshold": 0.95,
+    "piece_threshold": 0.8,
     # A sentence does not make a message acute when the whole is at least this likely a
     # mention ("my essay is about ... the character says she wants to die").
-    "piece_mention_ceiling": 0.2,
+    "piece_mention_ceiling": 0.6,
     "check_in_threshold": 0.25,
     # Only messages of at least this many words are also judged sentence by sentence,
     # and only sentences of at least ``min_piece_words`` words.

@@ -74,6 +74,36 @@ def last_bot_action(tracker: DialogueStateTracker) -> Optional[Text]:
     return None
 
 
+def _answer_kind(intent: Optional[Text]) -> Text:
+    if intent in _YES_INTENTS:
+        return "yes"
+    if intent in _NO_INTENTS:
+        return "no"
+    if intent in _CONTINUE_INTENTS:
+        return "continue"
+    return "other"
+
+
+_LISTEN = ACTION_LISTEN_NAME
+_SAFE = (FOLLOW_UP_SAFE, _LISTEN)
+_UNSAFE = (FOLLOW_UP_UNSAFE, _LISTEN)
+_CONTINUE = (FOLLOW_UP_CONTINUE, _LISTEN)
+#: What answers a message, by the bot's previous step and the kind of answer. A kind that
+#: is missing means "not a follow-up turn": the other policies answer it.
+_FOLLOW_UPS: Dict[Text, Dict[Text, Tuple[Text, ...]]] = {
+    # The crisis response asked "are you safe right now?": every answer is followed up.
+    **{step: {"yes": _SAFE, "no": _UNSAFE, "continue": _CONTINUE,
+              "other": (FOLLOW_UP_UNCLEAR, _LISTEN)} for step in _AFTER_CRISIS},
+    # "Can we continue?" was answered with "are you safe?": safe resumes the intake.
+    FOLLOW_UP_CONTINUE: {"yes": (FOLLOW_UP_SAFE_CONTINUE, INTAKE_FORM), "no": _UNSAFE},
+    # Asked twice: anything but yes / no / continue goes on normally (every answer keeps
+    # the crisis line).
+    FOLLOW_UP_UNCLEAR: {"yes": _SAFE, "no": _UNSAFE, "continue": _CONTINUE},
+    # After the emergency guidance, "no" again gets it again.
+    FOLLOW_UP_UNSAFE: {"yes": _SAFE, "no": _UNSAFE},
+}
+
+
 def follow_up_plan(previous: Optional[Text], intent: Optional[Text]) -> Optional[Tuple[Text, ...]]:
     """The actions that answer a message following a crisis response, or ``None``.
 
@@ -84,37 +114,9 @@ def follow_up_plan(previous: Optional[Text], intent: Optional[Text]) -> Optional
     Returns:
         The actions to run, in order (``None``: not a follow-up turn).
     """
-    if intent == CRISIS_INTENT:
-        return None  # the crisis sequence answers it
-    yes, no, more = intent in _YES_INTENTS, intent in _NO_INTENTS, intent in _CONTINUE_INTENTS
-    if previous in _AFTER_CRISIS:
-        if yes:
-            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
-        if no:
-            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
-        if more:
-            return (FOLLOW_UP_CONTINUE, ACTION_LISTEN_NAME)
-        return (FOLLOW_UP_UNCLEAR, ACTION_LISTEN_NAME)
-    if previous == FOLLOW_UP_CONTINUE:
-        if yes:
-            return (FOLLOW_UP_SAFE_CONTINUE, INTAKE_FORM)
-        if no:
-            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
-        return None
-    if previous == FOLLOW_UP_UNCLEAR:
-        if yes:
-            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
-        if no:
-            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
-        if more:
-            return (FOLLOW_UP_CONTINUE, ACTION_LISTEN_NAME)
-        return None  # asked twice: let them go on (every answer keeps the crisis line)
-    if previous == FOLLOW_UP_UNSAFE:
-        if yes:
-            return (FOLLOW_UP_SAFE, ACTION_LISTEN_NAME)
-        if no:
-            return (FOLLOW_UP_UNSAFE, ACTION_LISTEN_NAME)
-    return None
+    if intent == CRISIS_INTENT or previous not in _FOLLOW_UPS:
+        return None  # a new crisis gets the crisis sequence; no question was open
+    return _FOLLOW_UPS[previous].get(_answer_kind(intent))
 
 
 def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]:
