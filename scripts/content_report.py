@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from secure_base.catalog.loader import validate_directory
+from secure_base.catalog.articles import validate_directory
 from secure_base.importer import render_profile_responses
 from secure_base.profile import load_profile
 from secure_base.settings import PROJECT_ROOT

@@ -12,13 +12,13 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from secure_base.catalog import cli
-from secure_base.catalog.loader import (
+from secure_base.catalog.articles import (
     CatalogError,
-    import_directory,
     parse_article,
     split_front_matter,
     validate_directory,
 )
+from secure_base.catalog.loader import import_directory
 from secure_base.catalog.models import Article, ArticleTopic, Topic, seed_topics, topic_label
 from secure_base.catalog.search import (
     query_terms,

@@ -20,13 +20,9 @@ import aiohttp
 import pytest
 import yaml
 
-from secure_base.catalog.loader import (
-    article_files,
-    import_directory,
-    is_valid_slug,
-    list_articles,
-    validate_directory,
-)
+from secure_base.catalog.articles import article_files, validate_directory
+from secure_base.catalog.frontmatter import is_valid_slug
+from secure_base.catalog.loader import import_directory, list_articles
 from secure_base.catalog.models import SLUG_MAX
 from secure_base.db import session_scope
 from secure_base.profile import load_profile

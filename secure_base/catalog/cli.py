@@ -62,7 +62,7 @@ def _print_problems(report, out) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validates the folder; 0 when every article is valid."""
-    from secure_base.catalog.loader import validate_directory
+    from secure_base.catalog.articles import validate_directory
 
     report = validate_directory(args.dir)
     if not report.ok:
@@ -78,7 +78,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Validates, then imports in one transaction; 1 (database untouched) on any problem."""
-    from secure_base.catalog.loader import import_articles, validate_directory
+    from secure_base.catalog.articles import validate_directory
+    from secure_base.catalog.loader import import_articles
     from secure_base.db import get_engine, session_scope
 
     report = validate_directory(args.dir)

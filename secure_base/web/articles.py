@@ -1,7 +1,7 @@
 """The article catalog as the website serves it: safe file look-ups and safe Markdown.
 
 Reading and validating an ``articles/<slug>.md`` file is the catalog's job
-(:func:`secure_base.catalog.loader.parse_article`): the website applies the very rules the
+(:func:`secure_base.catalog.articles.parse_article`): the website applies the very rules the
 catalog import applies, so every article the assistant can link to has a page, and a file
 the import rejects has none. What this module adds is what only a web server needs:
 
@@ -23,14 +23,14 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from secure_base.catalog.loader import (
+from secure_base.catalog.articles import (
     ArticleSource,
     CatalogError,
     article_files,
     is_article_file_name,
-    is_valid_slug,
     parse_article,
 )
+from secure_base.catalog.frontmatter import is_valid_slug
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Templates use :class:`string.Template` placeholders (``$name``). Every value tha
 from the profile or an article's front matter is HTML-escaped here with :func:`esc`;
 only fragments built in this module (already escaped) and the article body rendered by
 :mod:`secure_base.web.articles` are inserted as HTML. Articles are the catalog's
-:class:`~secure_base.catalog.loader.ArticleSource`, so every field they show is present.
+:class:`~secure_base.catalog.articles.ArticleSource`, so every field they show is present.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
 
-from secure_base.catalog.loader import ArticleSource
+from secure_base.catalog.articles import ArticleSource
 from secure_base.profile import PracticeProfile
 from secure_base.web.articles import is_safe_url
 

@@ -33,7 +33,7 @@ from aiohttp import web
 
 from secure_base import session_token
 from secure_base.access import MissingSecretError, session_secret
-from secure_base.catalog.loader import ArticleSource, CatalogError
+from secure_base.catalog.articles import ArticleSource, CatalogError
 from secure_base.profile import PracticeProfile, ProfileError, load_profile
 from secure_base.settings import PROJECT_ROOT, load_settings
 from secure_base.web.articles import list_articles, load_article, render_markdown
