@@ -199,6 +199,17 @@ def ensure_data_dir(settings: Settings) -> Path:
     return settings.data_dir
 
 
+#: Optional variables of endpoints.scale.yml and their defaults: Rasa needs every
+#: ``${VARIABLE}`` set, so scripts export these and Python readers of the endpoints file
+#: (secure_base.tracker_store) apply the same defaults.
+OPTIONAL_ENDPOINT_VARIABLES: dict[str, str] = {
+    "SECURE_BASE_PG_SSLMODE": "prefer",
+    "SECURE_BASE_REDIS_PASSWORD": "",
+    "SECURE_BASE_REDIS_TLS": "0",
+    "SECURE_BASE_REDIS_CA_CERTS": "",
+}
+
+
 def shell_exports(settings: Settings) -> str:
     """Shell ``export`` lines that give scripts the same values as Python code."""
     import shlex

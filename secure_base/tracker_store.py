@@ -44,7 +44,12 @@ from sqlalchemy.pool import NullPool
 
 from secure_base.crypto import decrypt_text, encrypt_text, rotate_text
 from secure_base.db import sqlite_secure_delete
-from secure_base.settings import PROJECT_ROOT, Settings, load_settings
+from secure_base.settings import (
+    OPTIONAL_ENDPOINT_VARIABLES,
+    PROJECT_ROOT,
+    Settings,
+    load_settings,
+)
 
 # Rasa's SQL tracker store keeps one row per event in `events`, keyed by `sender_id`
 # (the conversation ID). These are the columns used here, so Rasa is not imported.
@@ -196,7 +201,7 @@ def redis_lock_options(env: Optional[Mapping[str, str]] = None) -> Optional[dict
         TrackerStoreConfigError: When the endpoints file or a variable it needs is missing.
 
     """
-    env = os.environ if env is None else env
+    env = {**OPTIONAL_ENDPOINT_VARIABLES, **(os.environ if env is None else env)}
     content, endpoints_path = _read_endpoints(env)
     config = content.get("lock_store") or {}
     if str(config.get("type", "")).lower() not in SHARED_LOCK_STORE_TYPES:
@@ -234,7 +239,7 @@ def resolve_tracker_url(
             read, its tracker store is not an SQL one, or a variable it needs is unset.
 
     """
-    env = os.environ if env is None else env
+    env = {**OPTIONAL_ENDPOINT_VARIABLES, **(os.environ if env is None else env)}
     if explicit_url:
         try:
             return make_url(explicit_url)

@@ -241,6 +241,11 @@ def test_preflight_refuses_unsigned_webhooks_in_production_and_plain_logins(tmp_
         "SECURE_BASE_DATA_DIR": str(tmp_path),
         "SECURE_BASE_ENV": "production",
         "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
+        # What production also needs (docs/security.md, "Servers and access").
+        "SECURE_BASE_API_TOKEN": "t" * 40,
+        "SECURE_BASE_ACTION_SECRET": "a" * 40,
+        "SECURE_BASE_SESSION_SECRET": "s" * 40,
+        "SECURE_BASE_SITE_ORIGIN": "https://www.example.org",
     }
     check(load_settings(base))
     with pytest.raises(PreflightError, match="WEBHOOK_SECRET"):
