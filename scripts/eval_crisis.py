@@ -140,6 +140,14 @@ def report(
         kind = "recall" if category in RISK_CATEGORIES else "interrupted"
         print(f"  {category:<18}" + "".join(f"{c:>18}" for c in cells) + f"  {kind}")
 
+    checked_in = [m for m in never_read if m.category in SAFE_CATEGORIES
+                  and (parses[m.text].get("crisis_safety_net") or {}).get("tier") == "mention"]
+    for category in SAFE_CATEGORIES:
+        group = [m for m in never_read if m.category == category]
+        hits = sum(m.category == category for m in checked_in)
+        print(f"  {category:<18} answered with the check-in line (never-read): "
+              f"{hits / max(len(group), 1):.3f} ({hits}/{len(group)})")
+
     print("\n  Category of the decision on never-read risk messages (rows: written, columns: "
           "detected)")
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
@@ -156,7 +164,12 @@ def report(
             wrong = fired[message.text] != (message.category in RISK_CATEGORIES)
             if wrong:
                 what = "missed" if message.category in RISK_CATEGORIES else "false alarm"
-                print(f"    {what:<11} [{message.category}] {message.text}")
+                parse = parses[message.text]
+                decision = parse.get("crisis_safety_net") or {}
+                risk = parse.get("crisis_risk") or {}
+                why = (f"layer={decision.get('layer')} tier={decision.get('tier')} "
+                       f"risk={risk.get('risk')} mention={risk.get('mention')}")
+                print(f"    {what:<11} [{message.category}] ({why}) {message.text}")
 
     print("\n  Targets on the never-read batches: " + ", ".join(
         f"{c} {kind} {'>=' if kind == 'recall' else '<='} {limit}"
