@@ -81,7 +81,7 @@ def test_rest_oversized_bodies_are_413_not_500(limits_stack) -> None:
             timeout=60,
         )
         assert response.status_code == 413, path
-    assert requests.get(f"{limits_stack.url}/status", timeout=10).status_code == 200
+    assert limits_stack.api("GET", "/status").status_code == 200
     assert tracker_texts(limits_stack, sender) == []
 
 
@@ -160,5 +160,5 @@ async def test_socketio_oversized_packet_is_refused(limits_stack) -> None:
     finally:
         await client.disconnect()
         await client.eio.disconnect(abort=True)  # closes the HTTP session of a dropped client
-    assert requests.get(f"{limits_stack.url}/status", timeout=10).status_code == 200
+    assert limits_stack.api("GET", "/status").status_code == 200
     assert tracker_texts(limits_stack, session_id) == []
