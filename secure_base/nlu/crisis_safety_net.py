@@ -2,26 +2,31 @@
 
 A person who says they want to die must get help every time, whatever the intent
 classifier learned. This component runs after every classifier (including
-``FallbackClassifier``) and makes the message's intent ``crisis`` when any of these holds:
+``FallbackClassifier`` and the risk classifier) and decides a tier (:func:`decide`):
 
-(a) the curated rules (``secure_base/crisis/rules.yml``, applied by
-    ``secure_base.crisis.detector``) match the text (layer ``"patterns"``);
-(b) a classifier ranked ``crisis`` with confidence ``>= ranking_threshold`` (default
-    0.3), even if it is not the top intent - for example behind ``nlu_fallback`` or a
-    look-alike intent (layer ``"classifier"``);
-(c) the top intent already is ``crisis`` (layer ``"classifier"``).
+* ``acute`` - the full crisis response: the risk classifier finds the message acute
+  (layer ``"risk_classifier"``); or the curated rules (``secure_base/crisis/rules.yml``,
+  applied by ``secure_base.crisis.detector``) match (layer ``"patterns"``), unless the risk
+  classifier is confident the message only mentions the subject; or the intent classifier
+  ranks ``crisis`` at ``ranking_threshold`` or more (layer ``"classifier"``), unless a
+  curated figure of speech explains it ("this homework is killing me");
+* ``mention`` - a crisis topic without present risk: the intent classifier's answer
+  stands, and the entity ``safety_check_in`` makes every response add a check-in line;
+* ``none``.
 
 When it fires, the top intent becomes ``{"name": "crisis", "confidence": 1.0}``,
-``crisis`` moves to the front of ``intent_ranking`` and the message gets the output
-property ``crisis_safety_net`` (``{"fired": True, "layer": ..., "rule": ...,
-"category": ..., "classifier_confidence": ...}``), which appears in ``/model/parse``
-results and in the tracker's ``parse_data``. When it does not fire, it changes nothing.
+``crisis`` moves to the front of ``intent_ranking``, the entity ``crisis_category``
+(``self``, ``harm_from_others``, ``harm_to_others``, ``medical_emergency``) picks the
+response through a slot mapping, and the message gets the output property
+``crisis_safety_net`` (``{"fired", "tier", "layer", "rule", "category", ...}``), which
+appears in ``/model/parse`` results and in the tracker's ``parse_data``. A crisis the
+classifiers suggested but the net set aside is demoted to the best other intent.
 ``secure_base.policies.crisis_policy.CrisisPolicy`` then answers the crisis first.
 
 The rules run on the spaCy doc that ``SpacyNLP`` stored on the message. Without one,
 the same rules run on the lower-cased text with a blank English tokenizer; no model is
-loaded and nothing is ever downloaded. If the rules fail unexpectedly, the classifier
-layer still applies and the error is logged (never the user's text).
+loaded and nothing is ever downloaded. If the rules fail unexpectedly, the other layers
+still apply and the error is logged (never the user's text).
 """
 
 from __future__ import annotations
