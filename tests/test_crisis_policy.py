@@ -108,6 +108,8 @@ def test_continue_then_safe_resumes_the_intake():
         ("utter_greet", "affirm", None),
         (None, "affirm", None),
         (CRISIS_RESPONSE, "crisis", None),
+        # Asking to delete one's data is answered, even right after a crisis response.
+        (CRISIS_RECORD_ACTION, "delete_my_data", None),
     ],
 )
 def test_follow_up_plan(previous, intent, expected):

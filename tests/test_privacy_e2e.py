@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
 from secure_base.tracker_store import count_conversation_events
 from tests.conftest import started_stack
@@ -74,7 +73,7 @@ def test_nothing_readable_at_rest_after_an_intake_and_a_crisis(private_stack) ->
     assert "Are you safe right now?" in said(stack.send(CRISIS, sender))
 
     # The conversation itself still works from the encrypted store.
-    state = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()
+    state = stack.tracker(sender)
     assert state["slots"]["crisis_flag"] is True
     assert any(e.get("text") == CRISIS for e in state["events"] if e["event"] == "user")
     # The submitted intake's answers are cleared from the conversation's slots.
@@ -120,7 +119,7 @@ def test_delete_my_data_leaves_nothing_of_the_conversation(private_stack) -> Non
 
     # Writing again starts afresh: no crisis flag, no intake, nothing of before.
     stack.send("hi", sender)
-    state = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()
+    state = stack.tracker(sender)
     assert state["slots"]["crisis_flag"] is False
     assert [e["text"] for e in state["events"] if e["event"] == "user"] == ["hi"]
 

@@ -52,6 +52,9 @@ _IGNORED_ACTIONS = {"action_extract_slots"}
 _YES_INTENTS = {"affirm", SAFE_INTENT}
 _NO_INTENTS = {"deny"}
 _CONTINUE_INTENTS = {"start_intake"}
+# Requests the person is entitled to at any time, also right after a crisis response:
+# they are answered normally (and every answer then carries the crisis line).
+_PASS_THROUGH_INTENTS = {"delete_my_data"}
 INTAKE_FORM = "intake_form"
 # The bot's last step before the person's message, when that message answers a safety
 # question: the crisis response itself, or a follow-up that asked again.
@@ -114,7 +117,7 @@ def follow_up_plan(previous: Optional[Text], intent: Optional[Text]) -> Optional
     Returns:
         The actions to run, in order (``None``: not a follow-up turn).
     """
-    if intent == CRISIS_INTENT or previous not in _FOLLOW_UPS:
+    if intent == CRISIS_INTENT or intent in _PASS_THROUGH_INTENTS or previous not in _FOLLOW_UPS:
         return None  # a new crisis gets the crisis sequence; no question was open
     return _FOLLOW_UPS[previous].get(_answer_kind(intent))
 
