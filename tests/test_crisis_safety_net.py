@@ -461,3 +461,62 @@ def test_an_idiom_does_not_hide_a_real_crisis_in_the_same_message(safety_net, ma
     message = make_message(text, _ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "crisis"
+
+
+# ----------------------------------------------------------------- risk classifier layer
+
+
+def _with_risk(message, tier, risk, mention=0.0, category="self"):  # type: ignore[no-untyped-def]
+    message.set("crisis_risk", {"tier": tier, "category": category if tier == "acute" else None,
+                                "risk": risk, "mention": mention, "piece_risk": None,
+                                "from_piece": False})
+    return message
+
+
+def test_an_acute_risk_fires_with_its_category(safety_net, make_message):
+    text = "he said he'd find me wherever I go and I believe him"
+    message = _with_risk(make_message(text, _ranking(("faq", 0.9))), "acute", 0.8,
+                         category="harm_from_others")
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "crisis"
+    decision = message.get(SAFETY_NET_PROPERTY)
+    assert (decision["layer"], decision["category"]) == ("risk_classifier", "harm_from_others")
+    entities = {e["entity"]: e["value"] for e in message.get("entities")}
+    assert entities["crisis_category"] == "harm_from_others"
+
+
+def test_a_mention_gets_the_check_in_entity_and_keeps_its_answer(safety_net, make_message):
+    text = "for my essay: why do teenagers self harm?"
+    message = _with_risk(make_message(text, _ranking(("faq", 0.6), ("crisis", 0.3))),
+                         "mention", 0.1, mention=0.85)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "faq"
+    assert message.get(SAFETY_NET_PROPERTY)["tier"] == "mention"
+    assert {e["entity"]: e["value"] for e in message.get("entities")}["safety_check_in"] is True
+
+
+def test_a_figure_of_speech_sets_aside_an_unsure_risk_classifier(safety_net, make_message):
+    text = "I'd die of embarrassment if anyone read my journal"
+    message = _with_risk(make_message(text, _ranking(("out_of_scope", 0.8))), "acute", 0.7)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert message.get(SAFETY_NET_PROPERTY)["suppressed"] == "benign_idiom"
+    # ...but not a sure one.
+    sure = _with_risk(make_message(text, _ranking(("out_of_scope", 0.8))), "acute", 0.95)
+    safety_net.process([sure])
+    assert sure.get(INTENT)["name"] == "crisis"
+
+
+def test_a_rule_match_stays_a_crisis_unless_the_classifier_is_sure_it_is_a_mention(
+    safety_net, make_message
+):
+    text = "what is the difference between self harm and wanting to kill myself"
+    unsure = _with_risk(make_message(text, _ranking(("faq", 0.9))), "mention", 0.3,
+                        mention=0.65)
+    safety_net.process([unsure])
+    assert unsure.get(INTENT)["name"] == "crisis"  # P(risk) 0.3: the rule wins
+    sure = _with_risk(make_message(text, _ranking(("faq", 0.9))), "mention", 0.05,
+                      mention=0.9)
+    safety_net.process([sure])
+    assert sure.get(INTENT)["name"] == "faq"
+    assert sure.get(SAFETY_NET_PROPERTY)["suppressed"] == "mention"

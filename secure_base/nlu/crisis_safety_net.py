@@ -81,6 +81,9 @@ MENTION_OVERRIDE_KEY = "mention_override"
 #: risk this unlikely: "I intend to kill myself (for the intake's reasons question)" stays
 #: a crisis even when it reads like a question about the intake.
 MENTION_OVERRIDE_MAX_RISK = 0.2
+#: A curated figure of speech sets aside the risk classifier's acute decision (when no
+#: crisis rule matched) only below this risk: a message the classifier is sure of stays.
+IDIOM_OVERRIDE_MAX_RISK = 0.9
 
 TIER_ACUTE, TIER_MENTION, TIER_NONE = ACUTE, MENTION, NO_RISK
 #: Entities the safety net adds, read by slot mappings in the domain: the crisis
@@ -161,6 +164,11 @@ def decide(
         return decision
 
     if risk_tier == TIER_ACUTE:
+        risk_score = float(risk.get("risk") or 0.0) if risk else 0.0
+        if match is None and idiom and risk_score < IDIOM_OVERRIDE_MAX_RISK:
+            # "My boss is going to kill me if I'm late": a curated figure of speech explains
+            # what the classifier reacted to, and no crisis rule matched.
+            return result(TIER_NONE, LAYER_RISK, idiom, None, "benign_idiom")
         rule = match.rule if match else None
         return result(TIER_ACUTE, LAYER_RISK, rule, risk_category or SELF)
     if match is not None:
@@ -288,7 +296,7 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
             for entry in ranking
         )
         idiom = None
-        if match is None and (top_is_crisis or ranked_high) and not _is_acute(risk):
+        if match is None and (top_is_crisis or ranked_high or _is_acute(risk)):
             idiom = self._benign_idiom(message, text)
         decision = decide(
             match, top_is_crisis, ranked_high, risk, idiom, self.mention_override
