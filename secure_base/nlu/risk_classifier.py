@@ -87,8 +87,8 @@ RISK_DEFAULTS: Dict[str, Any] = {
     # The encoder used for the risk data and for sentences; the featurizer's model.
     "model_name": "all-mpnet-base-v2",
     "max_tokens": 128,
-    # Chosen on the dev batch and by cross-validation (scripts/crisis_risk_cv.py;
-    # docs/evaluation.md): a sentence at 0.8 finds risk buried in long messages.
+    # Chosen on the dev batch (scripts/crisis_risk_cv.py; docs/evaluation.md also has the
+    # cross-validation): a sentence at 0.8 finds risk buried in long messages.
     "acute_threshold": 0.5,
     "piece_threshold": 0.8,
     # A sentence does not make a message acute when the whole is at least this likely a
