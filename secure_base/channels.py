@@ -122,10 +122,13 @@ class SafeRestInput(RestInput):
         """The token comes from the settings (``SECURE_BASE_REST_TOKEN``), not the file."""
         return cls(load_settings().rest_token)
 
+    def _token_ok(self, req: Request) -> bool:
+        """No token is configured, or the request carries it."""
+        return self.token is None or same_secret(
+            bearer_token(req.headers.get("Authorization")), self.token)
+
     def _check_token(self, req: Request) -> None:
-        if self.token is None:
-            return
-        if not same_secret(bearer_token(req.headers.get("Authorization")), self.token):
+        if not self._token_ok(req):
             raise Unauthorized(
                 "A valid 'Authorization: Bearer <token>' header is required.", scheme="Bearer"
             )
@@ -171,9 +174,7 @@ class SafeRestInput(RestInput):
                 return None
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _too_large()
-            if self.token is not None and not same_secret(
-                bearer_token(request.headers.get("Authorization")), self.token
-            ):
+            if not self._token_ok(request):
                 return None  # the handler answers 401
             try:
                 body = request.json

@@ -109,11 +109,13 @@ def with_crisis_reminders(
 
 
 def with_safety_lines(responses: Responses, profile: PracticeProfile) -> Responses:
-    """Both reminder variations: after a crisis, and for a one-turn check-in."""
-    plain = responses
-    flagged = with_crisis_reminders(plain, profile.crisis_short_line())
-    checked = with_crisis_reminders(plain, profile.safety_check_in_line(), CHECK_IN_SLOT)
-    return {name: flagged[name] + checked[name][len(plain[name]):] for name in plain}
+    """Both reminder variations: after a crisis, and for a one-turn check-in.
+
+    The second pass copies only the plain variations (it skips conditioned ones), so no
+    variation carries both lines.
+    """
+    flagged = with_crisis_reminders(responses, profile.crisis_short_line())
+    return with_crisis_reminders(flagged, profile.safety_check_in_line(), CHECK_IN_SLOT)
 
 
 class PracticeProfileImporter(RasaFileImporter):

@@ -253,7 +253,6 @@ class RiskClassifier(_LinearComponent):
     def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
         """Creates the component (see ``_LinearComponent``)."""
         super().__init__({**RISK_DEFAULTS, **config}, *args, **kwargs)
-        self._config = {**RISK_DEFAULTS, **config}
 
     def train(self, training_data: TrainingData) -> Resource:
         """Trains on the risk data plus the NLU examples (``crisis`` = self, else none)."""
