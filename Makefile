@@ -39,7 +39,7 @@ conversations: train ## Rasa conversation tests with --fail-on-prediction-errors
 	@bash scripts/conversations.sh
 
 eval: train ## Full evaluation: NLU cross-validation, held-out topics, out-of-scope, crisis, articles
-	@$(PY) scripts/evaluate.py --cross-validation
+	@$(PY) scripts/evaluate.py --cross-validation --conversations
 
 eval-quick: train ## Evaluation without cross-validation (what CI runs)
 	@$(PY) scripts/evaluate.py

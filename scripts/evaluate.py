@@ -7,14 +7,17 @@ Prints:
   * crisis recall on explicit and indirect messages and false alarms on benign ones,
   * the article hit rate (scripts/eval_articles.py),
   * with --cross-validation: 5-fold cross-validation F1 for intents and the Response
-    Selector (``rasa test nlu --cross-validation``).
+    Selector (``rasa test nlu --cross-validation``),
+  * with --conversations: whole conversations over REST (scripts/eval_conversations.py:
+    blind scenarios, the never-read batch's totals, talk_to_human recall, reading
+    requests answered with an article in the same reply, intake completion).
 
 Exits 1 when a gate fails (CI runs it): held-out topic accuracy < 0.90, out-of-scope
 recall < 0.90, explicit crisis recall < 1.00, indirect crisis recall < 0.95, benign false
 alarms > 0.10, article hit rate < 0.95. (The topic-accuracy target is 0.95; the gate is
 the 0.90 floor the issue asks CI to hold: see docs/evaluation.md.)
 
-Usage: python scripts/evaluate.py [--model models/x.tar.gz] [--cross-validation]
+Usage: python scripts/evaluate.py [--model models/x.tar.gz] [--cross-validation] [--conversations]
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ GATES = {
     "article_hit_rate": 0.95,
 }
 DECLINED = {"out_of_scope", "nlu_fallback"}
+# Held-out files that are not NLU examples (each has its own evaluation script).
+NOT_NLU_FILES = {"crisis.yml", "reading_requests.yml", "intake_messy.yml"}
 # Rasa's entity annotations, [text]{"entity": ...} and [text](entity): a person types text.
 ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
@@ -156,6 +161,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--cross-validation", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--conversations", action="store_true",
+                        help="also run whole conversations (scripts/eval_conversations.py)")
     args = parser.parse_args()
     quiet_logs()
     model = args.model or latest_model()
@@ -165,7 +172,7 @@ def main() -> int:
     examples: list[tuple[str, str]] = []
     source: dict[tuple[str, str], str] = {}  # which held-out file (batch) each came from
     for path in sorted(HELDOUT.glob("*.yml")):
-        if path.name not in ("crisis.yml",) and path.name != "reading_requests.yml":
+        if path.name not in NOT_NLU_FILES:
             for pair in read_nlu_examples(path):
                 examples.append(pair)
                 source[pair] = path.name
@@ -280,6 +287,12 @@ def main() -> int:
             print(f"  {name}: {value:.3f}")
 
     failed = []
+    if args.conversations:
+        print("\nWhole conversations over REST (scripts/eval_conversations.py):", flush=True)
+        run = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_conversations.py"),
+                              "--model", str(model)], check=False)
+        if run.returncode != 0:
+            failed.append("conversations (see above)")
     for name, limit in GATES.items():
         value = metrics[name]
         ok = value <= limit if name.endswith("false_alarms") else value >= limit
