@@ -82,6 +82,7 @@ _MENTIONS = _compile((
     r"^\s*read\s+(?:about|that|somewhere)\b",
     r"\bin\s+(?:a|an|one|this|that)\s+(?:book|article|blog|post|podcast)\b",
     r"\b(?:heard|hearing)\b",
+    r"\b(?:makes?|made)\s+me\s+feel\b",
     r"\bhave\s+done\b|\bdone\s+(?:any|all|some|the)\s+reading\b",
     r"\b(?:vs\.?|versus|instead\s+of|rather\s+than|when\s+there\s+are)\b",
     r"\bis\s+there\s+a\s+link\s*(?:[?.!]|$|between)",
