@@ -17,6 +17,9 @@
    ``utter_articles_no_more``; database trouble: ``utter_articles_error`` (logged
    without the person's text).
 
+A bare "more" (``more_articles`` without reading words) right after an FAQ answer asks
+to hear more, not for articles: it gets the deeper answer (``utter_more_<key>``).
+
 ``action_pick_article`` answers a number after a list ("2"): that article again (slot
 ``last_articles`` keeps the latest list in order).
 
@@ -41,6 +44,7 @@ from sqlalchemy.orm import Session
 from actions.common import FAQ_INTENT, latest_faq_key, run_db
 from secure_base.faq_choice import choose, faq_ranking
 from secure_base.logsafe import describe_error
+from secure_base.reading_requests import is_reading_request
 from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
 logger = logging.getLogger(__name__)
@@ -210,7 +214,38 @@ class ActionRecommendArticles(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Sends the recommendations (or an honest message) and updates the slots."""
-        return await send_recommendations(dispatcher, request_input(tracker))
+        request = request_input(tracker)
+        if (
+            request.intent == MORE_INTENT
+            and not is_reading_request(request.text)
+            and last_reply_was_an_answer(tracker)
+        ):
+            # A bare "more" right after an answer means "say more", not "more articles".
+            from actions.faq import tell_me_more  # actions.faq imports this module
+
+            return tell_me_more(dispatcher, tracker, domain)
+        return await send_recommendations(dispatcher, request)
+
+
+# Topic answers (not article lists): a bare "more" after one of these means "say more".
+ANSWER_PREFIXES = ("utter_faq/", "utter_more_", "utter_short_", "utter_compare_")
+
+
+def last_reply_was_an_answer(tracker: Tracker) -> bool:
+    """Whether the bot's last reply (before the latest message) answered a topic."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest_user:
+                return False
+            seen_latest_user = True
+        elif kind == "bot" and seen_latest_user:
+            metadata = event.get("metadata") or {}
+            name = metadata.get("utter_action") or metadata.get("template_name")
+            if name:
+                return str(name).startswith(ANSWER_PREFIXES)
+    return False
 
 
 async def send_recommendations(

@@ -195,14 +195,21 @@ class ActionTellMeMore(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         """Utters the deeper answer, or asks which topic when none was discussed."""
-        named = mentioned_topics(tracker)
-        key = named[0] if named else latest_faq_key(tracker)
-        response = f"utter_more_{key}" if key else None
-        if not response or response not in domain.get("responses", {}):
-            dispatcher.utter_message(response="utter_no_topic_yet")
-            return []
-        dispatcher.utter_message(response=response)
-        return [SlotSet("last_topic", key)]
+        return tell_me_more(dispatcher, tracker, domain)
+
+
+def tell_me_more(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+) -> List[EventType]:
+    """Utters ``utter_more_<key>`` for the named topic or the one under discussion."""
+    named = mentioned_topics(tracker)
+    key = named[0] if named else latest_faq_key(tracker)
+    response = f"utter_more_{key}" if key else None
+    if not response or response not in domain.get("responses", {}):
+        dispatcher.utter_message(response="utter_no_topic_yet")
+        return []
+    dispatcher.utter_message(response=response)
+    return [SlotSet("last_topic", key)]
 
 
 class ActionCompareTopics(Action):
