@@ -10,7 +10,7 @@ from typing import Any, Optional, TypeVar
 from rasa_sdk import Tracker
 
 from secure_base.db import get_engine, session_scope
-from secure_base.faq_choice import choose, faq_ranking
+from secure_base.faq_choice import choose, faq_ranking, payload_key
 from secure_base.topics import TOPIC_KEYS
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,15 @@ def named_topics(parse_data: dict[str, Any]) -> list[str]:
 def faq_key_of(parse_data: dict[str, Any]) -> Optional[str]:
     """The FAQ topic key (``secure_attachment``) a parsed message was answered with.
 
-    A button payload (``/faq{"topic": "secure_base"}``) names its key as an entity; a
+    A button payload (``/faq{"topic": "secure_base"}``, or ``/faq/secure_base``) names its key; a
     typed question has the answer picker's key, unless the picker was unsure (then the
     question was answered with a clarifying question, and has no key).
     """
     parse_data = parse_data or {}
     named = named_topics(parse_data)
-    if str(parse_data.get("text") or "").startswith("/"):
-        return named[0] if named else None
+    text = str(parse_data.get("text") or "")
+    if text.startswith("/"):
+        return payload_key(text, named)
     return choose(faq_ranking(parse_data), named).key
 
 

@@ -40,7 +40,7 @@ from actions.articles import (
     send_recommendations,
 )
 from actions.common import latest_faq_key, named_topics
-from secure_base.faq_choice import Choice, choose, faq_ranking, title
+from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
 from secure_base.feelings import detect_feeling
 from secure_base.reading_requests import is_reading_request
 from secure_base.topics import COMPARE_PAIRS, CONTENT_TOPIC_KEYS, TOPIC_KEYS
@@ -89,9 +89,10 @@ def choose_topic(tracker: Tracker) -> Choice:
     """The topic key to answer, or the options to ask between."""
     latest = tracker.latest_message or {}
     named = mentioned_topics(tracker)
-    if str(latest.get("text") or "").startswith("/"):
-        # A button: the key is in the payload; there is no ranking to consult.
-        return Choice(named[0]) if named else Choice(None)
+    text = str(latest.get("text") or "")
+    if text.startswith("/"):
+        # A button: the key is in the payload; no ranking to consult.
+        return Choice(payload_key(text, named))
     return choose(faq_ranking(latest), named)
 
 

@@ -9,6 +9,7 @@ Thresholds and button titles live in ``faq_choice.yml`` beside this module.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -131,6 +132,23 @@ def choose(
         if key in likely:
             return Choice(key)
     return Choice(None, tuple(likely))
+
+
+_LEGACY_PAYLOAD = re.compile(r"^/faq/([a-z_]+)\s*$")
+
+
+def payload_key(text: str, named_topics: Sequence[str] = ()) -> Optional[str]:
+    """The topic key a button payload asks about, for a message starting with "/".
+
+    ``/faq{"topic": "<key>"}`` carries it as an entity (``named_topics``). Older buttons
+    send ``/faq/<key>``, which Rasa 3.6 does not unpack (``faq/<key>`` is no domain
+    intent) and passes to the NLU pipeline as text: the key is read from the text.
+    """
+    legacy = _LEGACY_PAYLOAD.match(text or "")
+    if legacy and legacy.group(1) in TOPIC_KEYS:
+        return legacy.group(1)
+    named = [k for k in named_topics if k in TOPIC_KEYS]
+    return named[0] if named else None
 
 
 def title(key: str, settings: ClarifySettings = SETTINGS) -> str:

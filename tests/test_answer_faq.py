@@ -192,6 +192,17 @@ async def test_a_clarifying_button_is_answered_with_its_topic() -> None:
     assert slot(events, "last_topic") == "co_regulation"
 
 
+async def test_an_older_faq_slash_key_button_is_answered_with_its_key() -> None:
+    # utter_out_of_scope's buttons send /faq/<key>: Rasa passes it to NLU as text.
+    events, messages = await run(
+        ActionAnswerFaq(),
+        [user("/faq/what_is_attachment", "faq", (("secure_base", 0.2), ("attunement", 0.2)))],
+        reading_offered=["what_is_attachment"],
+    )
+    assert names(messages) == ["utter_faq/what_is_attachment"]
+    assert slot(events, "last_topic") == "what_is_attachment"
+
+
 async def test_nothing_ranked_asks_an_open_question() -> None:
     events, messages = await run(ActionAnswerFaq(), [user("/faq", "faq")])
     assert names(messages) == ["utter_clarify_open"]
