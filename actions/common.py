@@ -10,6 +10,8 @@ from typing import Any, Optional, TypeVar
 from rasa_sdk import Tracker
 
 from secure_base.db import get_engine, session_scope
+from secure_base.faq_choice import choose, faq_ranking, payload_key
+from secure_base.topics import TOPIC_KEYS
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,16 +33,29 @@ async def run_db(work: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(_unit_of_work, work, *args)
 
 
+def named_topics(parse_data: dict[str, Any]) -> list[str]:
+    """Topic keys of the ``topic`` entities of a parsed message, in order, once each."""
+    keys: list[str] = []
+    for entity in (parse_data or {}).get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == "topic" and value in TOPIC_KEYS and value not in keys:
+            keys.append(value)
+    return keys
+
+
 def faq_key_of(parse_data: dict[str, Any]) -> Optional[str]:
-    """The FAQ topic key (``secure_attachment``) a parsed message was answered with."""
-    selector = (parse_data or {}).get("response_selector", {})
-    for group in (FAQ_INTENT, "default"):
-        full = (
-            selector.get(group, {}).get("response", {}).get("intent_response_key") or ""
-        )
-        if full.startswith(f"{FAQ_INTENT}/"):
-            return full.split("/", 1)[1]
-    return None
+    """The FAQ topic key (``secure_attachment``) a parsed message was answered with.
+
+    A button payload (``/faq{"topic": "secure_base"}``, or ``/faq/secure_base``) names its key; a
+    typed question has the answer picker's key, unless the picker was unsure (then the
+    question was answered with a clarifying question, and has no key).
+    """
+    parse_data = parse_data or {}
+    named = named_topics(parse_data)
+    text = str(parse_data.get("text") or "")
+    if text.startswith("/"):
+        return payload_key(text, named)
+    return choose(faq_ranking(parse_data), named).key
 
 
 def latest_faq_key(tracker: Tracker) -> Optional[str]:

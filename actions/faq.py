@@ -1,27 +1,182 @@
-"""Follow-ups to FAQ answers: deeper answers and comparisons of confused topics."""
+"""FAQ answers and their follow-ups.
+
+``action_answer_faq`` answers the retrieval intent ``faq`` (it replaces the plain
+``utter_faq`` rule). In order:
+
+1. A message that carries a feeling (:mod:`secure_base.feelings`) opens with one line
+   that reflects it (``utter_acknowledge_<feeling>``).
+2. The topic: a button payload names it (``/faq{"topic": "<key>"}``); otherwise the
+   answer picker's ranking decides, and when it is unsure
+   (:mod:`secure_base.faq_choice`) the reply is a question with the two likeliest
+   topics as buttons (``utter_clarify_topic``), not a guess.
+3. A question that asks for reading (:mod:`secure_base.reading_requests`) gets the
+   articles on that topic, in the same reply.
+4. An answer already given in this session is not repeated word for word: a short
+   pointer (``utter_mentioned_above`` + ``utter_short_<key>``) and one offer instead.
+5. Otherwise the answer (``utter_faq/<key>``), with the reading offer as its buttons when
+   due (``actions.articles.may_offer_reading``): one offer per reply, not two.
+
+``action_explain_simpler`` ("simpler please") gives the short version of the topic under
+discussion; ``action_tell_me_more`` the deeper one; ``action_compare_topics`` compares.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import json
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_faq_key
-from secure_base.topics import COMPARE_PAIRS, TOPIC_KEYS
+from actions.articles import (
+    LAST_TOPIC_SLOT,
+    OFFER_BUTTONS,
+    OFFER_RESPONSE,
+    OFFERED_SLOT,
+    may_offer_reading,
+    offered_topics,
+    request_input,
+    send_recommendations,
+)
+from actions.common import latest_faq_key, named_topics
+from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
+from secure_base.feelings import detect_feeling
+from secure_base.reading_requests import is_reading_request
+from secure_base.topics import COMPARE_PAIRS, CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
+# The answers of the retrieval intent: utter_faq/<key>, uttered by action_answer_faq.
+FAQ_RESPONSES = "utter_faq"
 _PAIR_ORDER = {frozenset(pair): pair for pair in COMPARE_PAIRS}
 
 
 def mentioned_topics(tracker: Tracker) -> List[str]:
     """Topic keys named in the latest message (entity values after synonym mapping)."""
-    keys: List[str] = []
-    for entity in tracker.latest_message.get("entities", []) or []:
-        value = entity.get("value")
-        if entity.get("entity") == "topic" and value in TOPIC_KEYS and value not in keys:
-            keys.append(value)
-    return keys
+    return named_topics(tracker.latest_message or {})
+
+
+def faq_payload(key: str) -> str:
+    """A button payload that asks the FAQ question for ``key``.
+
+    Rasa 3.6 parses ``/<intent>{entities}`` payloads only for intents in the domain, and
+    ``faq/<key>`` is not one (``/faq/<key>`` is parsed as text by the NLU pipeline), so
+    the key travels as a ``topic`` entity of the intent ``faq``.
+    """
+    return "/faq" + json.dumps({"topic": key})
+
+
+def clarify_buttons(keys: Tuple[str, ...]) -> List[Dict[str, str]]:
+    """One button per likely topic, each asking that topic's FAQ question."""
+    return [{"title": title(key), "payload": faq_payload(key)} for key in keys]
+
+
+def answers_given(tracker: Tracker) -> List[str]:
+    """Responses uttered since the session started, oldest first."""
+    uttered: List[str] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "session_started":
+            uttered = []
+        elif kind == "bot":
+            metadata = event.get("metadata") or {}
+            name = metadata.get("utter_action") or metadata.get("template_name")
+            if name:
+                uttered.append(str(name))
+    return uttered
+
+
+def choose_topic(tracker: Tracker) -> Choice:
+    """The topic key to answer, or the options to ask between."""
+    latest = tracker.latest_message or {}
+    named = mentioned_topics(tracker)
+    text = str(latest.get("text") or "")
+    if text.startswith("/"):
+        # A button: the key is in the payload; no ranking to consult.
+        return Choice(payload_key(text, named))
+    return choose(faq_ranking(latest), named)
+
+
+def acknowledge(dispatcher: CollectingDispatcher, text: str, responses: Dict[str, Any]) -> None:
+    """Opens with a line that reflects a feeling the message carries, if any."""
+    feeling = detect_feeling(text)
+    if feeling is None:
+        return
+    response = feeling.response if feeling.response in responses else "utter_acknowledge_generic"
+    if response in responses:
+        dispatcher.utter_message(response=response)
+
+
+class ActionAnswerFaq(Action):
+    """Answers an FAQ question: acknowledge, then answer, ask, point back or send reading."""
+
+    def name(self) -> Text:
+        """Action name used in the domain."""
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        """Sends the reply for the latest FAQ question (see the module docstring)."""
+        responses = domain.get("responses", {})
+        text = str((tracker.latest_message or {}).get("text") or "")
+        acknowledge(dispatcher, text, responses)
+
+        choice = choose_topic(tracker)
+        if choice.key is None:
+            if choice.options:
+                dispatcher.utter_message(
+                    response="utter_clarify_topic", buttons=clarify_buttons(choice.options)
+                )
+            else:
+                dispatcher.utter_message(response="utter_clarify_open")
+            return []
+        key = choice.key
+
+        if is_reading_request(text):
+            return await send_recommendations(
+                dispatcher, request_input(tracker, answer_topic=key)
+            )
+
+        events: List[EventType] = [SlotSet(LAST_TOPIC_SLOT, key)]
+        answer = f"{FAQ_RESPONSES}/{key}"
+        short = f"utter_short_{key}"
+        if answer in answers_given(tracker) and short in responses:
+            dispatcher.utter_message(response="utter_mentioned_above")
+            dispatcher.utter_message(response=short)
+            if key in CONTENT_TOPIC_KEYS:
+                # The one offer of this reply: go deeper, or read.
+                dispatcher.utter_message(response=OFFER_RESPONSE)
+            return events
+
+        if await may_offer_reading(tracker, key):
+            dispatcher.utter_message(response=answer, buttons=[dict(b) for b in OFFER_BUTTONS])
+            events.append(SlotSet(OFFERED_SLOT, offered_topics(tracker) + [key]))
+        else:
+            dispatcher.utter_message(response=answer)
+        return events
+
+
+class ActionExplainSimpler(Action):
+    """Gives the short, plain version (``utter_short_<key>``) of the topic under discussion."""
+
+    def name(self) -> Text:
+        """Action name used in the domain."""
+        return "action_explain_simpler"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        """Utters the short version, or asks which topic when none was discussed."""
+        named = mentioned_topics(tracker)
+        last = tracker.get_slot(LAST_TOPIC_SLOT)
+        key = named[0] if named else (last if last in TOPIC_KEYS else latest_faq_key(tracker))
+        response = f"utter_short_{key}" if key else None
+        if not response or response not in domain.get("responses", {}):
+            dispatcher.utter_message(response="utter_simpler_no_topic")
+            return []
+        dispatcher.utter_message(response="utter_simpler_intro")
+        dispatcher.utter_message(response=response)
+        return [SlotSet(LAST_TOPIC_SLOT, key)]
 
 
 def comparison_response(first: str, second: str) -> Optional[str]:
@@ -41,14 +196,21 @@ class ActionTellMeMore(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         """Utters the deeper answer, or asks which topic when none was discussed."""
-        named = mentioned_topics(tracker)
-        key = named[0] if named else latest_faq_key(tracker)
-        response = f"utter_more_{key}" if key else None
-        if not response or response not in domain.get("responses", {}):
-            dispatcher.utter_message(response="utter_no_topic_yet")
-            return []
-        dispatcher.utter_message(response=response)
-        return [SlotSet("last_topic", key)]
+        return tell_me_more(dispatcher, tracker, domain)
+
+
+def tell_me_more(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+) -> List[EventType]:
+    """Utters ``utter_more_<key>`` for the named topic or the one under discussion."""
+    named = mentioned_topics(tracker)
+    key = named[0] if named else latest_faq_key(tracker)
+    response = f"utter_more_{key}" if key else None
+    if not response or response not in domain.get("responses", {}):
+        dispatcher.utter_message(response="utter_no_topic_yet")
+        return []
+    dispatcher.utter_message(response=response)
+    return [SlotSet("last_topic", key)]
 
 
 class ActionCompareTopics(Action):
@@ -77,5 +239,5 @@ class ActionCompareTopics(Action):
         else:
             # No side-by-side written for this pair: give each short answer in turn.
             for key in (first, second):
-                dispatcher.utter_message(response=f"utter_faq/{key}")
+                dispatcher.utter_message(response=f"{FAQ_RESPONSES}/{key}")
         return [SlotSet("last_topic", second)]

@@ -1,0 +1,156 @@
+"""Which FAQ answer to give, or whether to ask first.
+
+The answer picker (``LinearResponseSelector``) ranks every topic key for every message.
+When its best guess is weak, or the two best are close, a wrong answer is likely; a short
+question with the two likeliest topics as buttons costs one click instead. A topic the
+person named (a ``topic`` entity, found by the deterministic lookup table) settles it.
+Thresholds and button titles live in ``faq_choice.yml`` beside this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import yaml
+
+from secure_base.topics import TOPIC_KEYS
+
+SETTINGS_FILE = Path(__file__).with_name("faq_choice.yml")
+FAQ_INTENT = "faq"
+
+
+@dataclass(frozen=True)
+class ClarifySettings:
+    """When to ask instead of answer.
+
+    Attributes:
+        min_confidence: Ask when the top key's confidence is below this.
+        min_margin: Ask when the top two confidences differ by less than this.
+        titles: Button title per topic key.
+
+    """
+
+    min_confidence: float
+    min_margin: float
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
+    """Reads and checks the thresholds and titles.
+
+    Raises:
+        ValueError: On a threshold outside [0, 1] or a missing or unknown title key.
+
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    clarify = data.get("clarify") or {}
+    settings = ClarifySettings(
+        min_confidence=float(clarify["min_confidence"]),
+        min_margin=float(clarify["min_margin"]),
+        titles={str(k): str(v) for k, v in (data.get("titles") or {}).items()},
+    )
+    for name in ("min_confidence", "min_margin"):
+        if not 0.0 <= getattr(settings, name) <= 1.0:
+            raise ValueError(f"{path.name}: clarify.{name} must be between 0 and 1")
+    if set(settings.titles) != set(TOPIC_KEYS):
+        raise ValueError(f"{path.name}: titles must name exactly the topic keys")
+    return settings
+
+
+SETTINGS = load_settings()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to do with an FAQ question.
+
+    Attributes:
+        key: The topic key to answer, or ``None`` to ask.
+        options: When asking, the likeliest keys (best first; empty if nothing ranked).
+
+    """
+
+    key: Optional[str]
+    options: tuple[str, ...] = ()
+
+
+def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+    """The picker's ranking of topic keys for a message, best first.
+
+    Reads Rasa's ``response_selector`` output (the ``faq`` group, or ``default``).
+    A button payload has no ranking: it is parsed without the NLU pipeline.
+    """
+    selector = (parse_data or {}).get("response_selector") or {}
+    group = selector.get(FAQ_INTENT) or selector.get("default") or {}
+    ranking = group.get("ranking") or []
+    result: list[tuple[str, float]] = []
+    for entry in ranking:
+        full = str(entry.get("intent_response_key") or "")
+        key = full.split("/", 1)[1] if full.startswith(f"{FAQ_INTENT}/") else full
+        if key in TOPIC_KEYS:
+            result.append((key, float(entry.get("confidence") or 0.0)))
+    if not result:
+        # Only the prediction (no ranking): trust it as it stands.
+        response = group.get("response") or {}
+        full = str(response.get("intent_response_key") or "")
+        key = full.split("/", 1)[1] if full.startswith(f"{FAQ_INTENT}/") else full
+        if key in TOPIC_KEYS:
+            result.append((key, float(response.get("confidence") or 1.0)))
+    result.sort(key=lambda item: -item[1])
+    return result
+
+
+def choose(
+    ranking: Sequence[tuple[str, float]],
+    named_topics: Sequence[str] = (),
+    settings: ClarifySettings = SETTINGS,
+) -> Choice:
+    """Answers the top key, a named topic, or asks between the two likeliest.
+
+    Args:
+        ranking: Topic keys with confidences, best first (:func:`faq_ranking`).
+        named_topics: Topic keys the person named (``topic`` entities), in order.
+        settings: Thresholds.
+
+    Returns:
+        The key to answer, or ``Choice(None, options)`` to ask.
+
+    """
+    if not ranking:
+        named = [k for k in named_topics if k in TOPIC_KEYS]
+        return Choice(named[0]) if named else Choice(None)
+    top_key, top = ranking[0]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    if top >= settings.min_confidence and top - second >= settings.min_margin:
+        return Choice(top_key)
+    likely = [key for key, _ in ranking[:2]]
+    # A topic the person named settles a close call between the two likeliest.
+    for key in named_topics:
+        if key in likely:
+            return Choice(key)
+    return Choice(None, tuple(likely))
+
+
+_LEGACY_PAYLOAD = re.compile(r"^/faq/([a-z_]+)\s*$")
+
+
+def payload_key(text: str, named_topics: Sequence[str] = ()) -> Optional[str]:
+    """The topic key a button payload asks about, for a message starting with "/".
+
+    ``/faq{"topic": "<key>"}`` carries it as an entity (``named_topics``). Older buttons
+    send ``/faq/<key>``, which Rasa 3.6 does not unpack (``faq/<key>`` is no domain
+    intent) and passes to the NLU pipeline as text: the key is read from the text.
+    """
+    legacy = _LEGACY_PAYLOAD.match(text or "")
+    if legacy and legacy.group(1) in TOPIC_KEYS:
+        return legacy.group(1)
+    named = [k for k in named_topics if k in TOPIC_KEYS]
+    return named[0] if named else None
+
+
+def title(key: str, settings: ClarifySettings = SETTINGS) -> str:
+    """The button title for a topic key."""
+    return settings.titles.get(key, key.replace("_", " ").capitalize())

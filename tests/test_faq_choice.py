@@ -1,0 +1,90 @@
+"""Answer or ask (secure_base/faq_choice.py): thresholds, named topics, payloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secure_base.faq_choice import (
+    SETTINGS,
+    ClarifySettings,
+    choose,
+    faq_ranking,
+    load_settings,
+    title,
+)
+from secure_base.topics import TOPIC_KEYS
+
+STRICT = ClarifySettings(min_confidence=0.4, min_margin=0.1)
+
+
+def selector(*ranked: tuple[str, float]) -> dict:
+    top_key, top = ranked[0]
+    return {
+        "response_selector": {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {"intent_response_key": f"faq/{top_key}", "confidence": top},
+                "ranking": [
+                    {"id": i, "intent_response_key": f"faq/{k}", "confidence": c}
+                    for i, (k, c) in enumerate(ranked)
+                ],
+            },
+        }
+    }
+
+
+def test_ranking_is_read_from_rasas_response_selector_output() -> None:
+    parse = selector(("secure_base", 0.7), ("attunement", 0.2))
+    assert faq_ranking(parse) == [("secure_base", 0.7), ("attunement", 0.2)]
+    assert faq_ranking({}) == []
+    # Only a prediction, no ranking (older output): trusted as it stands.
+    only = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/consistency"}}}}
+    assert faq_ranking(only) == [("consistency", 1.0)]
+
+
+def test_a_clear_winner_is_answered() -> None:
+    assert choose([("secure_base", 0.8), ("attunement", 0.1)], settings=STRICT).key == "secure_base"
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [("secure_base", 0.35), ("attunement", 0.1)],  # weak
+        [("secure_base", 0.5), ("attunement", 0.45)],  # close
+    ],
+)
+def test_unsure_asks_between_the_two_likeliest(ranking) -> None:  # type: ignore[no-untyped-def]
+    choice = choose(ranking + [("consistency", 0.05)], settings=STRICT)
+    assert choice.key is None
+    assert choice.options == ("secure_base", "attunement")
+
+
+def test_a_named_topic_settles_a_close_call() -> None:
+    ranking = [("anxious_attachment", 0.45), ("avoidant_attachment", 0.42)]
+    assert choose(ranking, ["avoidant_attachment"], STRICT).key == "avoidant_attachment"
+    # A named topic outside the two likeliest does not override the ranking.
+    assert choose(ranking, ["consistency"], STRICT).key is None
+
+
+def test_nothing_ranked_uses_a_named_topic_or_asks() -> None:
+    assert choose([], ["co_regulation"], STRICT).key == "co_regulation"
+    assert choose([], [], STRICT).key is None
+
+
+def test_settings_file_is_complete() -> None:
+    assert 0 < SETTINGS.min_confidence < 1 and 0 < SETTINGS.min_margin < 1
+    assert set(SETTINGS.titles) == set(TOPIC_KEYS)
+    assert all(len(title(key)) <= 40 for key in TOPIC_KEYS)
+
+
+def test_settings_reject_bad_values(tmp_path: Path) -> None:
+    path = tmp_path / "faq_choice.yml"
+    titles = "\n".join(f"  {k}: x" for k in TOPIC_KEYS)
+    path.write_text(f"clarify:\n  min_confidence: 1.5\n  min_margin: 0.1\ntitles:\n{titles}\n")
+    with pytest.raises(ValueError, match="min_confidence"):
+        load_settings(path)
+    path.write_text("clarify:\n  min_confidence: 0.4\n  min_margin: 0.1\ntitles:\n  x: y\n")
+    with pytest.raises(ValueError, match="titles"):
+        load_settings(path)
