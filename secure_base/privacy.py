@@ -1,9 +1,9 @@
 """Everything the application database holds about one conversation: finding and erasing it.
 
 A conversation (Rasa sender ID) can have intake submissions and callback requests (their
-conversation ID is encrypted, so it is matched after decryption) and crisis events. The chat's own events
-live in Rasa's tracker store (:mod:`secure_base.tracker_store`). Functions take a
-``Session``; the caller owns it and commits.
+conversation ID is encrypted, so it is matched after decryption) and crisis events. The
+chat's own events live in Rasa's tracker store (:mod:`secure_base.tracker_store`).
+Functions take a ``Session``; the caller owns it and commits.
 """
 
 from __future__ import annotations
