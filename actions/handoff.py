@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any, List
+from typing import Any, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -150,6 +150,17 @@ class ValidateCallbackForm(IntakeFormBase):
         method = tracker.slots.get(METHOD_SLOT)
         skip = {METHOD_PHONE: EMAIL_SLOT, METHOD_EMAIL: PHONE_SLOT}.get(method)
         return [slot for slot in domain_slots if slot != skip]
+
+    async def next_requested_slot(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Optional[EventType]:
+        """Request the next unanswered question explicitly (also when none is skipped)."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        next_slot = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        return SlotSet(REQUESTED_SLOT, next_slot)
 
     @staticmethod
     def _stray_payload(turn: Turn, slot: str, value: Any) -> bool:
