@@ -5,10 +5,11 @@ age (retention purge), and the staff CLI."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, select, text
 
 from actions.privacy import deleted_details
@@ -196,3 +197,26 @@ def test_staff_cli_lists_without_details_shows_and_deletes(tmp_path) -> None:
     assert code == 0 and f"Deleted callback request {request_id}." in out
     code, _, err = run_cli("show", str(request_id), "--database-url", url)
     assert code == 1 and "No callback request" in err
+
+
+def test_key_rotation_covers_callback_requests(engine, monkeypatch) -> None:
+    from secure_base.keys import ENCRYPTED_MODELS, rotate_table
+
+    assert CallbackRequest in ENCRYPTED_MODELS
+    old_raw = os.environ["SECURE_BASE_INTAKE_KEY"]  # the fixture's key
+    old_key = Fernet(old_raw.encode())
+    request_id = store(engine)
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", f"{new_key},{old_raw}")
+    crypto.clear_cipher_cache()
+    assert rotate_table(engine, CallbackRequest) == 1
+
+    monkeypatch.setenv("SECURE_BASE_INTAKE_KEY", new_key)  # the old key is gone
+    crypto.clear_cipher_cache()
+    with session_scope(engine) as session:
+        request = get_callback(session, request_id)
+        assert (request.phone, request.preferred_name) == (PHONE, NAME)
+    with engine.connect() as conn:
+        token = conn.execute(text("SELECT phone FROM callback_requests")).scalar_one()
+    with pytest.raises(InvalidToken):
+        old_key.decrypt(token.encode())
