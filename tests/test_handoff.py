@@ -317,3 +317,13 @@ def test_changed_consent_text_changes_the_version() -> None:
     changed = copy.deepcopy(DOMAIN)
     changed["responses"][CONSENT][0]["text"] += " (updated)"
     assert consent_version(changed, CONSENT) != consent_version(DOMAIN, CONSENT)
+
+
+def test_an_unfinished_callback_request_is_not_carried_into_a_new_session() -> None:
+    from actions.session import carried_over_slots
+
+    slots = {"callback_name": "Robin", "callback_phone": "+12075550187",
+             "callback_consent": "0a1b2c3d4e5f", "last_topic": "secure_base"}  # fmt: skip
+    tracker = Tracker(SENDER, slots, {}, [], False, None, {}, "action_listen")
+    kept = {event["name"] for event in carried_over_slots(tracker)}
+    assert kept == {"last_topic"}
