@@ -193,6 +193,13 @@ def test_staff_cli_lists_without_details_shows_and_deletes(tmp_path) -> None:
     assert code == 0 and NAME in out and "+1 207-555-0187" in out and TIMES in out
     assert "WARNING" in err
 
+    code, out, _ = run_cli("status", str(request_id), "contacted", "--database-url", url)
+    assert code == 0 and f"Callback request {request_id}: new -> contacted" in out
+    code, out, _ = run_cli("list", "--database-url", url)
+    assert "contacted" in out
+    code, _, err = run_cli("status", "999", "closed", "--database-url", url)
+    assert code == 1 and "No callback request with ID 999" in err
+
     code, out, _ = run_cli("delete", str(request_id), "--yes", "--database-url", url)
     assert code == 0 and f"Deleted callback request {request_id}." in out
     code, _, err = run_cli("show", str(request_id), "--database-url", url)

@@ -4,12 +4,14 @@ Usage::
 
     python -m secure_base.callback list [--limit N]
     python -m secure_base.callback show ID
+    python -m secure_base.callback status ID new|contacted|closed
     python -m secure_base.callback delete ID [--yes]
 
 Every command takes ``--database-url`` (default: ``SECURE_BASE_DATABASE_URL`` or the data
 directory's SQLite database). ``list`` shows clear columns only (ID, when, phone or
-e-mail, status) and works without the encryption key; ``show`` decrypts, so it needs
-``SECURE_BASE_INTAKE_KEY`` (or the development key file) and prints personal details.
+e-mail, status) and works without the encryption key, as does ``status``; ``show``
+decrypts, so it needs ``SECURE_BASE_INTAKE_KEY`` (or the development key file) and
+prints personal details.
 What it prints has control and bidi characters removed. To delete everything of one
 conversation, use ``python -m secure_base.intake delete-conversation``.
 """
@@ -23,8 +25,8 @@ from typing import Optional, Sequence, TextIO
 
 from sqlalchemy import select
 
-from secure_base.callback.models import CallbackRequest
-from secure_base.callback.store import delete_callback, get_callback
+from secure_base.callback.models import STATUSES, CallbackRequest
+from secure_base.callback.store import change_status, delete_callback, get_callback
 from secure_base.crypto import CryptoConfigError, DecryptionError
 from secure_base.db import get_engine, session_scope
 from secure_base.intake.validators import format_phone
@@ -53,7 +55,8 @@ SHOW_FIELDS = (
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m secure_base.callback",
-        description="List, show and delete callback requests (staff only).",
+        description="List, show, change the status of and delete callback requests "
+        "(staff only).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -70,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--limit", type=int, default=None, help="show at most N requests")
     cmd = add("show", "show one callback request, decrypted")
     cmd.add_argument("id", type=int, help="callback request ID")
+    cmd = add("status", "change a callback request's status; no decryption")
+    cmd.add_argument("id", type=int, help="callback request ID")
+    cmd.add_argument(
+        "new_status", choices=STATUSES, metavar="NEW_STATUS", help="one of: %(choices)s"
+    )
     cmd = add("delete", "delete one callback request")
     cmd.add_argument("id", type=int, help="callback request ID")
     cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -135,6 +143,17 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Change one request's status (e.g. ``contacted`` once someone called back)."""
+    with session_scope(get_engine(args.database_url)) as session:
+        old_status = change_status(session, args.id, args.new_status)
+    if old_status is None:
+        print(f"No callback request with ID {args.id}.", file=err)
+        return 1
+    print(f"Callback request {args.id}: {old_status} -> {args.new_status}", file=out)
+    return 0
+
+
 def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Delete one request after confirmation (or ``--yes``)."""
     if not args.yes:
@@ -168,6 +187,8 @@ def main(
             return cmd_list(args, out)
         if args.command == "show":
             return cmd_show(args, out, err)
+        if args.command == "status":
+            return cmd_status(args, out, err)
         return cmd_delete(args, out, err)
     except (CryptoConfigError, DecryptionError) as exc:
         print(f"Cannot decrypt callback requests: {exc}", file=err)

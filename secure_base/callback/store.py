@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from secure_base.callback import (
     STARTED_AT_SLOT,
     TIMES_SLOT,
 )
-from secure_base.callback.models import STATUS_NEW, CallbackRequest
+from secure_base.callback.models import STATUS_NEW, STATUSES, CallbackRequest
 from secure_base.intake.store import idempotency_key, parse_timestamp
 from secure_base.textsafe import clean_value
 
@@ -124,6 +124,29 @@ def list_callbacks(session: Session, limit: Optional[int] = None) -> list[Callba
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
+
+
+def change_status(session: Session, request_id: int, new_status: str) -> Optional[str]:
+    """Set a request's status (clear column only: no key needed, nothing decrypted).
+
+    Returns:
+        The status before the change, or ``None`` if there is no such request.
+
+    Raises:
+        ValueError: When ``new_status`` is not one of :data:`STATUSES`.
+
+    """
+    if new_status not in STATUSES:
+        raise ValueError(f"unknown status {new_status!r} (use one of {', '.join(STATUSES)})")
+    current = select(CallbackRequest.status).where(CallbackRequest.id == request_id)
+    old_status = session.execute(current.with_for_update()).scalar_one_or_none()
+    if old_status is not None and old_status != new_status:
+        session.execute(
+            update(CallbackRequest)
+            .where(CallbackRequest.id == request_id)
+            .values(status=new_status)
+        )
+    return old_status
 
 
 def delete_callback(session: Session, request_id: int) -> bool:
