@@ -327,3 +327,39 @@ def test_an_unfinished_callback_request_is_not_carried_into_a_new_session() -> N
     tracker = Tracker(SENDER, slots, {}, [], False, None, {}, "action_listen")
     kept = {event["name"] for event in carried_over_slots(tracker)}
     assert kept == {"last_topic"}
+
+
+# ---- the intent's training data -------------------------------------------------------
+
+
+def _examples(path) -> dict[str, list[str]]:
+    import yaml
+
+    found: dict[str, list[str]] = {}
+    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+        if "intent" in block:
+            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+            found.setdefault(block["intent"], []).extend(lines)
+    return found
+
+
+def test_talk_to_human_has_many_short_and_long_phrasings_and_no_crisis_text() -> None:
+    import spacy
+
+    from secure_base.crisis.detector import CrisisDetector
+
+    own = _examples(PROJECT_ROOT / "data" / "nlu" / "handoff.yml")["talk_to_human"]
+    assert len(own) >= 80 and len({text.lower() for text in own}) == len(own)
+    assert sum(len(text.split()) <= 2 for text in own) >= 15  # "human", "agent", ...
+    # No phrasing is also an example of another intent.
+    others = {
+        text.lower(): intent
+        for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+        if path.name != "handoff.yml"
+        for intent, texts in _examples(path).items()
+        for text in texts
+    }
+    assert [text for text in own if text.lower() in others] == []
+    # None of them would be taken for a crisis by the rule-based safety net.
+    detector = CrisisDetector(spacy.blank("en"))
+    assert [text for text in own if detector.detect_text(text)] == []
