@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run train shell test test-python test-rasa validate conversations eval \
-        eval-quick bench articles lint lock key rotate-keys purge staff clean
+        eval-quick bench articles lint lock key rotate-keys purge staff callbacks clean
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ articles: install ## Validate and import articles/ into the application database
 
 staff: install ## Staff intake CLI help (list, show, export, status, delete submissions)
 	@$(PY) -m secure_base.intake --help
+
+callbacks: install ## Staff callback-request CLI help (list, show, status, delete requests)
+	@$(PY) -m secure_base.callback --help
 
 key: install ## Print a new encryption key for SECURE_BASE_INTAKE_KEY
 	@$(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"

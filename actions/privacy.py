@@ -1,7 +1,7 @@
 """Erasure on request: ``action_delete_my_data`` (rules in data/rules/privacy.yml).
 
-Runs after the person confirmed. It deletes the conversation's intake submissions and
-crisis records from the application database, then sets the slot
+Runs after the person confirmed. It deletes the conversation's intake submissions, callback
+requests and crisis records from the application database, then sets the slot
 :data:`secure_base.tracker_store.ERASURE_SLOT`. The conversation's events are deleted by
 the tracker store when Rasa saves this very turn
 (:class:`secure_base.encrypted_tracker_store.EncryptedSQLTrackerStore`): that save
@@ -40,10 +40,16 @@ def deleted_details(records: ConversationRecords) -> str:
     parts = []
     if records.submission_ids:
         parts.append(_count(len(records.submission_ids), "intake", "intakes"))
+    if records.callback_request_ids:
+        parts.append(
+            _count(len(records.callback_request_ids), "callback request", "callback requests")
+        )
     if records.crisis_event_ids:
         parts.append(
             _count(len(records.crisis_event_ids), "crisis record", "crisis records")
         )
+    if len(parts) > 1:
+        parts = [", ".join(parts[:-1]), parts[-1]]
     return f", and {' and '.join(parts)} you sent from it" if parts else ""
 
 

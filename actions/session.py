@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
+from secure_base.callback import CALLBACK_SLOTS
 from secure_base.crisis import CRISIS_FLAG_SLOT
 from secure_base.intake import CONSENT_SLOT, INTAKE_SLOTS, SUBMISSION_ID_SLOT
 
@@ -29,11 +30,12 @@ def carried_over_slots(tracker: Tracker) -> List[EventType]:
 
     ``None`` values are left out (the new session starts with them unset anyway), and so
     are ``requested_slot`` (the form that asked is no longer active after a session
-    start) and every intake answer (:data:`INTAKE_SLOTS`): they are health data, kept
+    start) and every intake answer (:data:`INTAKE_SLOTS`) and unfinished callback request
+    (:data:`secure_base.callback.CALLBACK_SLOTS`): they are health or contact data, kept
     only for the session that collects them.
     """
     slots = tracker.slots or {}
-    left_behind = {REQUESTED_SLOT, CRISIS_FLAG_SLOT, *INTAKE_SLOTS}
+    left_behind = {REQUESTED_SLOT, CRISIS_FLAG_SLOT, *INTAKE_SLOTS, *CALLBACK_SLOTS}
     events = [
         SlotSet(key, value)
         for key, value in slots.items()

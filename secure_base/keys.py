@@ -23,6 +23,7 @@ from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from secure_base.callback.models import CallbackRequest
 from secure_base.crisis.models import CrisisEvent
 from secure_base.crypto import CryptoConfigError, DecryptionError, EncryptedText, rotate_text
 from secure_base.db import get_engine
@@ -38,7 +39,7 @@ from secure_base.tracker_store import (
 )
 
 # Every model with encrypted columns.
-ENCRYPTED_MODELS = (IntakeSubmission, CrisisEvent)
+ENCRYPTED_MODELS = (IntakeSubmission, CrisisEvent, CallbackRequest)
 _BATCH = 500
 
 

@@ -1,9 +1,9 @@
 """Everything the application database holds about one conversation: finding and erasing it.
 
-A conversation (Rasa sender ID) can have intake submissions (their conversation ID is
-encrypted, so it is matched after decryption) and crisis events. The chat's own events
-live in Rasa's tracker store (:mod:`secure_base.tracker_store`). Functions take a
-``Session``; the caller owns it and commits.
+A conversation (Rasa sender ID) can have intake submissions and callback requests (their
+conversation ID is encrypted, so it is matched after decryption) and crisis events. The
+chat's own events live in Rasa's tracker store (:mod:`secure_base.tracker_store`).
+Functions take a ``Session``; the caller owns it and commits.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from secure_base.callback.store import callback_ids_for_conversation, delete_callbacks
 from secure_base.crisis.store import crisis_event_ids_for_conversation, delete_crisis_events
 from secure_base.intake.models import IntakeSubmission
 from secure_base.intake.store import submission_ids_for_conversation
@@ -24,28 +25,31 @@ class ConversationRecords:
     Attributes:
         submission_ids: Intake submissions sent from it.
         crisis_event_ids: Crisis events recorded in it.
+        callback_request_ids: Callback requests sent from it.
 
     """
 
     submission_ids: list[int] = field(default_factory=list)
     crisis_event_ids: list[int] = field(default_factory=list)
+    callback_request_ids: list[int] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing."""
-        return not self.submission_ids and not self.crisis_event_ids
+        return not (self.submission_ids or self.crisis_event_ids or self.callback_request_ids)
 
 
 def find_conversation_records(session: Session, conversation_id: str) -> ConversationRecords:
-    """The intake submissions and crisis events of one conversation."""
+    """The intake submissions, crisis events and callback requests of one conversation."""
     return ConversationRecords(
         submission_ids=submission_ids_for_conversation(session, conversation_id),
         crisis_event_ids=crisis_event_ids_for_conversation(session, conversation_id),
+        callback_request_ids=callback_ids_for_conversation(session, conversation_id),
     )
 
 
 def delete_conversation_records(session: Session, conversation_id: str) -> ConversationRecords:
-    """Delete the intake submissions and crisis events of one conversation.
+    """Delete the intake submissions, crisis events and callback requests of one conversation.
 
     Returns:
         What was deleted.
@@ -57,5 +61,6 @@ def delete_conversation_records(session: Session, conversation_id: str) -> Conve
         if submission is not None:
             session.delete(submission)
     delete_crisis_events(session, records.crisis_event_ids)
+    delete_callbacks(session, records.callback_request_ids)
     session.flush()
     return records

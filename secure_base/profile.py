@@ -7,8 +7,12 @@ practice-specific responses) and the action server read it through :func:`load_p
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, validator
@@ -29,12 +33,117 @@ class PracticeInfo(BaseModel):
     clinicians: str = "licensed psychotherapists"
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _parse_range(text: str) -> tuple[time, time]:
+    """``"09:00-19:00"`` as (opens, closes); raises ValueError with what is wrong."""
+    match = _HOURS_RANGE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} must look like 09:00-19:00 (24-hour clock)")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{text!r} is not a time range on a 24-hour clock")
+    opens, closes = time(h1, m1), time(h2, m2)
+    if opens >= closes:
+        raise ValueError(f"{text!r} must open before it closes (on the same day)")
+    return opens, closes
+
+
+@dataclass(frozen=True)
+class OfficeStatus:
+    """Whether the office is open at a moment, and the next change.
+
+    Attributes:
+        open_now: The office is open at that moment.
+        closes_at: When it closes today (local time), if it is open.
+        opens_at: When it next opens (local time), if it is closed.
+
+    """
+
+    open_now: bool
+    closes_at: datetime | None = None
+    opens_at: datetime | None = None
+
+
+class OpeningHours(BaseModel):
+    """Machine-readable office hours, so the assistant can tell whether the office is open.
+
+    ``contact.hours`` stays the text people read; keep the two in line.
+
+    Attributes:
+        timezone: IANA time zone of the office, e.g. ``America/New_York``.
+        weekly: Day name (``monday``...) mapped to ``"HH:MM-HH:MM"``; a day not listed
+            is closed.
+
+    """
+
+    timezone: str
+    weekly: dict[str, str]
+
+    class Config:
+        """A misspelt key must fail loudly, not silently close the office."""
+
+        extra = "forbid"
+
+    @validator("timezone")
+    def _known_timezone(cls, name: str) -> str:  # noqa: N805
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{name!r} is not a known time zone (e.g. America/New_York)") from exc
+        return name
+
+    @validator("weekly")
+    def _days_and_ranges(cls, weekly: dict[str, str]) -> dict[str, str]:  # noqa: N805
+        if not weekly:
+            raise ValueError("list at least one open day")
+        cleaned = {}
+        for day, text in weekly.items():
+            key = day.strip().lower()
+            if key not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not a day of the week (use monday ... sunday)")
+            _parse_range(str(text))
+            cleaned[key] = str(text).strip()
+        return cleaned
+
+    def status_at(self, moment: datetime) -> OfficeStatus:
+        """Whether the office is open at ``moment`` (aware), and when that changes.
+
+        Raises:
+            ValueError: When ``moment`` is naive (its zone is unknown).
+
+        """
+        if moment.tzinfo is None:
+            raise ValueError("status_at needs an aware datetime")
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            text = self.weekly.get(WEEKDAYS[day.weekday()])
+            if text is None:
+                continue
+            opens, closes = _parse_range(text)
+            start = datetime.combine(day, opens, tzinfo=zone)
+            end = datetime.combine(day, closes, tzinfo=zone)
+            if offset == 0 and start <= local < end:
+                return OfficeStatus(True, closes_at=end)
+            if local < start:
+                return OfficeStatus(False, opens_at=start)
+        return OfficeStatus(False)  # unreachable: weekly has at least one day
+
+
 class Contact(BaseModel):
     """How and when to reach the practice."""
 
     email: str
     phone: str
+    #: Office hours as people read them.
     hours: str
+    #: The same hours, machine-readable (optional): lets the assistant say whether the
+    #: office is open right now.
+    opening_hours: OpeningHours | None = None
     response_time: str = "within two business days"
     location: str = ""
     booking_url: AnyHttpUrl
@@ -131,12 +240,14 @@ class Retention(BaseModel):
             deleted this long after its last message.
         crisis_events_days: A crisis record is deleted this long after it happened.
         submissions_days: An intake submission is deleted this long after it arrived.
+        callback_requests_days: A callback request is deleted this long after it arrived.
 
     """
 
     conversations_days: int = Field(90, ge=1, le=3650)
     crisis_events_days: int = Field(365, ge=1, le=3650)
     submissions_days: int = Field(365, ge=1, le=3650)
+    callback_requests_days: int = Field(90, ge=1, le=3650)
 
     class Config:
         """A misspelt period must fail loudly, not leave data kept for the default time."""

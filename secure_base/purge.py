@@ -6,7 +6,8 @@
 * conversations in Rasa's tracker store whose last event is older than
   ``conversations_days`` (whole conversations, never single events);
 * crisis events older than ``crisis_events_days``;
-* intake submissions older than ``submissions_days``.
+* intake submissions older than ``submissions_days``;
+* callback requests older than ``callback_requests_days``.
 
 While the assistant runs, the website process runs the same purge once at start and
 then every ``SECURE_BASE_PURGE_INTERVAL_HOURS`` (24; 0 switches it off):
@@ -29,6 +30,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from secure_base.callback.models import CallbackRequest
+from secure_base.callback.store import delete_callbacks_before
 from secure_base.crisis.models import CrisisEvent
 from secure_base.crisis.store import delete_crisis_events_before
 from secure_base.db import get_engine, session_scope
@@ -59,6 +62,7 @@ class PurgeResult:
     conversation_events: int
     crisis_events: int
     submissions: int
+    callback_requests: int = 0
 
 
 def _cutoffs(retention: Retention, now: datetime) -> tuple[datetime, datetime, datetime]:
@@ -107,8 +111,12 @@ def purge(
     conversations_cutoff, crisis_cutoff, submissions_cutoff = _cutoffs(retention, now)
     url = resolve_tracker_url(str(tracker_url) if tracker_url is not None else None)
 
+    callbacks_cutoff = now - timedelta(days=retention.callback_requests_days)
     if dry_run:
         with session_scope(engine) as session:
+            callbacks = session.execute(
+                select(func.count()).where(CallbackRequest.created_at < callbacks_cutoff)
+            ).scalar_one()
             crisis = session.execute(
                 select(func.count()).where(CrisisEvent.occurred_at < crisis_cutoff)
             ).scalar_one()
@@ -119,6 +127,7 @@ def purge(
         with session_scope(engine) as session:
             crisis = delete_crisis_events_before(session, crisis_cutoff)
             submissions = delete_submissions_before(session, submissions_cutoff)
+            callbacks = delete_callbacks_before(session, callbacks_cutoff)
         if engine.dialect.name == "sqlite":
             # WAL mode: move the deletions into the (secure_delete) main file now.
             with engine.connect() as connection:
@@ -133,7 +142,7 @@ def purge(
             conversations, events = purge_conversations(url, conversations_cutoff.timestamp())
     except (FileNotFoundError, MissingEventsTableError):
         conversations, events = 0, 0  # Rasa has not stored any conversation yet
-    return PurgeResult(conversations, events, int(crisis), int(submissions))
+    return PurgeResult(conversations, events, int(crisis), int(submissions), int(callbacks))
 
 
 def _purge_once() -> PurgeResult:
@@ -151,11 +160,12 @@ async def purge_periodically(interval_hours: float, stop: asyncio.Event) -> None
             result = await asyncio.to_thread(_purge_once)
             logger.info(
                 "Retention purge: %d conversations (%d events), %d crisis events, "
-                "%d intake submissions deleted",
+                "%d intake submissions, %d callback requests deleted",
                 result.conversations,
                 result.conversation_events,
                 result.crisis_events,
                 result.submissions,
+                result.callback_requests,
             )
         except Exception as exc:  # noqa: BLE001 - keep the schedule whatever happens
             logger.error("Retention purge failed (%s); retrying at the next run",
@@ -170,7 +180,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     """``python -m secure_base.purge [--dry-run] [--tracker-url URL]``."""
     parser = argparse.ArgumentParser(
         prog="python -m secure_base.purge",
-        description="Delete conversations, crisis events and intake submissions older "
+        description="Delete conversations, crisis events, intake submissions and callback "
+        "requests older "
         "than the retention periods in practice.yml.",
     )
     parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
@@ -195,8 +206,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"purge: {verb} {result.conversations} conversations ({result.conversation_events} "
         f"events, kept {retention.conversations_days} days after the last message, in "
         f"{describe_tracker(url)}), {result.crisis_events} crisis events (kept "
-        f"{retention.crisis_events_days} days) and {result.submissions} intake submissions "
-        f"(kept {retention.submissions_days} days)"
+        f"{retention.crisis_events_days} days), {result.submissions} intake submissions "
+        f"(kept {retention.submissions_days} days) and {result.callback_requests} callback "
+        f"requests (kept {retention.callback_requests_days} days)"
     )
     return 0
 

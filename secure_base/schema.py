@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 # Imported for their side effect too: each model module registers its tables on Base.
+import secure_base.callback.models  # noqa: F401
 import secure_base.catalog.models  # noqa: F401
 import secure_base.crisis.models  # noqa: F401
 from secure_base.catalog.search import ensure_search_index

@@ -387,7 +387,8 @@ async def test_purge_and_rotate_commands(tmp_path, key, app_env) -> None:
     dry = run_module("secure_base.purge", "--dry-run", env=env)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("purge: would delete 1 conversations (7 events")
-    assert "1 crisis events (kept 365 days) and 1 intake submissions" in dry.stdout
+    assert "1 crisis events (kept 365 days), 1 intake submissions" in dry.stdout
+    assert "0 callback requests (kept 90 days)" in dry.stdout
     done = run_module("secure_base.purge", env=env)
     assert done.stdout.startswith("purge: deleted 1 conversations (7 events"), done.stderr
     assert "old-chat" not in done.stdout + done.stderr

@@ -473,7 +473,10 @@ def test_find_and_delete_by_conversation(db_url, rasa_events) -> None:
     )  # fmt: skip
     assert code == 0, err
     assert "Deleted 3 conversation event(s) from " in out
-    assert f"intake submission(s) {first}, {second} and crisis event(s) {crisis_id}" in out
+    assert (
+        f"intake submission(s) {first}, {second}, crisis event(s) {crisis_id} "
+        "and callback request(s) none" in out
+    )
     assert rasa_events.count(doomed_sender) == 0 and rasa_events.count(kept_sender) == 3
     assert listed_ids(db_url) == [str(kept)]
     for secret in (HEALTH_TEXT, EMAIL, NAME, REASON):

@@ -22,18 +22,23 @@ CONSENT_RESPONSE = "utter_ask_intake_consent"
 CONSENT_VERSION_LENGTH = 12
 
 
-def consent_version(domain: Optional[DomainDict]) -> str:
+def consent_version(domain: Optional[DomainDict], response: str = CONSENT_RESPONSE) -> str:
     """Return a short sha256 of the consent text (and its buttons) the person was shown.
 
     The text comes from the domain the action server receives; its plain variation is
     used (the crisis-reminder copy adds only the crisis numbers, not consent terms).
+
+    Args:
+        domain: The domain the action server received.
+        response: The consent question (the intake's, or another form's).
+
     """
-    variations = ((domain or {}).get("responses") or {}).get(CONSENT_RESPONSE)
+    variations = ((domain or {}).get("responses") or {}).get(response)
     if not variations:
         # A domain without responses: render the same template the model was trained on.
         from secure_base.importer import render_profile_responses
 
-        variations = render_profile_responses(load_profile()).get(CONSENT_RESPONSE) or []
+        variations = render_profile_responses(load_profile()).get(response) or []
     plain = next((v for v in variations if not v.get("condition")), None)
     plain = plain or (variations[0] if variations else {})
     material = (

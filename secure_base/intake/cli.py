@@ -497,6 +497,7 @@ def cmd_find_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) ->
     print(f"Conversation events:  {events} (in {where})", file=out)
     print(f"Intake submissions:   {_ids(records.submission_ids)}", file=out)
     print(f"Crisis events:        {_ids(records.crisis_event_ids)}", file=out)
+    print(f"Callback requests:    {_ids(records.callback_request_ids)}", file=out)
     if events == 0 and records.empty:
         print("Nothing is kept of this conversation.", file=err)
         return 1
@@ -549,7 +550,8 @@ def cmd_delete_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) 
         return 1
     print(
         f"Deleted {events} conversation event(s) from {where}, intake submission(s) "
-        f"{_ids(records.submission_ids)} and crisis event(s) {_ids(records.crisis_event_ids)}.",
+        f"{_ids(records.submission_ids)}, crisis event(s) {_ids(records.crisis_event_ids)} "
+        f"and callback request(s) {_ids(records.callback_request_ids)}.",
         file=out,
     )
     return 0
