@@ -12,10 +12,12 @@ Why a component, not an action on ``nlu_fallback``: the classifiers do not alway
 back on these messages (a guessed ``faq`` would give a whole answer to "?"), and a fixed
 intent also works inside rules, conversation tests and ``/model/parse``.
 
-It runs after the classifiers and before ``CrisisSafetyNet``, which stays last, and it
-never takes a crisis decision away: a message whose top intent is ``crisis`` is left
-alone, the rest of the ranking (with any ``crisis`` score) is kept for the safety net's
-ranking check, and the risk classifier's assessment is not touched.
+It runs after the intent classifier and response selector and before
+``FallbackClassifier`` (its confidence of 1 is never a fallback), the risk classifier and
+``CrisisSafetyNet``, which stays last. It never takes a crisis decision away: a message
+whose top intent is ``crisis`` is left alone, the rest of the ranking (with any
+``crisis`` score) is kept for the safety net's ranking check, and the risk classifier
+and the safety net still judge every message after it.
 """
 
 from __future__ import annotations
