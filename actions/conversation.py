@@ -20,7 +20,7 @@ from secure_base.topics import TOPIC_KEYS
 #: Words by which a returning visitor refers to an intake they started or sent.
 _INTAKE_WORDS = re.compile(
     r"\b(intake|form|questionnaire|application|applied|paperwork|signed up|sign up|"
-    r"registered|submitted|booked|booking)\b",
+    r"registered|submitted)\b",
     re.IGNORECASE,
 )
 
