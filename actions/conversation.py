@@ -1,12 +1,11 @@
-"""Small talk that needs the conversation: examples and a welcome back.
+"""Small talk that needs the conversation: an everyday example of the current topic.
 
-``action_give_example`` gives an everyday example of the topic under discussion;
-``action_welcome_back`` greets a returning visitor and never starts a new intake.
+The rest of the small talk (thanks, "that's all", apologies, a welcome back, emoji) is
+answered by static responses in data/rules/core.yml, so it works with this server down.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,13 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_faq_key
 from actions.faq import mentioned_topics
 from secure_base.topics import TOPIC_KEYS
-
-#: Words by which a returning visitor refers to an intake they started or sent.
-_INTAKE_WORDS = re.compile(
-    r"\b(intake|form|questionnaire|application|applied|paperwork|signed up|sign up|"
-    r"registered|submitted)\b",
-    re.IGNORECASE,
-)
 
 
 def example_response(key: Optional[str]) -> Optional[str]:
@@ -40,11 +32,6 @@ def current_topic(tracker: Tracker) -> Optional[str]:
         return key
     slot = tracker.get_slot("topic")
     return slot if slot in TOPIC_KEYS else None
-
-
-def mentions_intake(text: Optional[str]) -> bool:
-    """Whether a message refers to an intake (form, questionnaire, signing up ...)."""
-    return bool(text and _INTAKE_WORDS.search(text))
 
 
 class ActionGiveExample(Action):
@@ -66,25 +53,3 @@ class ActionGiveExample(Action):
         dispatcher.utter_message(response=response)
         return [SlotSet("last_topic", key)]
 
-
-class ActionWelcomeBack(Action):
-    """Welcomes a returning visitor; about an intake, says how the practice follows up.
-
-    It never starts the intake form: someone who already sent one should not be asked
-    everything again, and "continue my intake" is there for someone who wants to go on.
-    """
-
-    def name(self) -> Text:
-        """Action name used in the domain."""
-        return "action_welcome_back"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        """Utters the welcome back that fits the message and the conversation."""
-        sent_one = bool(tracker.get_slot("intake_submission_id"))
-        if sent_one or mentions_intake(tracker.latest_message.get("text")):
-            dispatcher.utter_message(response="utter_welcome_back_intake")
-        else:
-            dispatcher.utter_message(response="utter_welcome_back")
-        return []

@@ -1,6 +1,6 @@
-"""Small talk: action_give_example and action_welcome_back with real rasa_sdk trackers and
-dispatchers, the example responses (one per topic key, in our own words), the rendered
-welcome-back and check-in responses, and the NLU data and rules that lead to them."""
+"""Small talk: action_give_example with real rasa_sdk trackers and dispatchers, the example
+responses (one per topic key, in our own words), the rendered welcome-back and check-in
+responses, and the NLU data and rules that lead to them."""
 
 from __future__ import annotations
 
@@ -15,12 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import (
-    ActionGiveExample,
-    ActionWelcomeBack,
-    current_topic,
-    mentions_intake,
-)
+from actions.conversation import ActionGiveExample, current_topic
 from scripts.content_report import find_seed_dir, grade, seed_text, shared_runs
 from secure_base.importer import render_profile_responses, with_safety_lines
 from secure_base.profile import load_profile
@@ -165,35 +160,6 @@ def test_no_topic_yet_asks_which_one() -> None:
 # ------------------------------------------------------------------------- welcome back
 
 
-@pytest.mark.parametrize(
-    "text,expected",
-    [
-        ("hi again", "utter_welcome_back"),
-        ("I'm back", "utter_welcome_back"),
-        ("hello, I did the intake last week", "utter_welcome_back_intake"),
-        ("hi I started an intake before", "utter_welcome_back_intake"),
-        ("hey, I already did the questionnaire", "utter_welcome_back_intake"),
-        ("hi, I signed up last week", "utter_welcome_back_intake"),
-    ],
-)
-def test_welcome_back_never_starts_an_intake(text: str, expected: str) -> None:
-    responses, events = run(ActionWelcomeBack(), make_tracker([user_event(text, "greet_again")]))
-    assert responses == [expected]
-    assert events == []  # no form is activated, no slot is touched
-
-
-def test_welcome_back_after_a_submission_in_this_conversation() -> None:
-    tracker = make_tracker([user_event("hi again", "greet_again")],
-                           slots={"intake_submission_id": "abc"})
-    assert run(ActionWelcomeBack(), tracker)[0] == ["utter_welcome_back_intake"]
-
-
-def test_mentions_intake_needs_the_word() -> None:
-    assert mentions_intake("I filled in the form")
-    assert not mentions_intake("hi, I'm back, what's the format of sessions")
-    assert not mentions_intake(None)
-
-
 def test_welcome_back_about_an_intake_gives_the_practice_contact() -> None:
     profile = load_profile()
     text = DOMAIN["responses"]["utter_welcome_back_intake"][0]["text"]
@@ -230,13 +196,23 @@ def _examples_by_intent() -> Dict[str, set]:
 
 def test_new_intents_share_no_example_with_another_intent() -> None:
     found = _examples_by_intent()
-    new = ("ask_example", "nothing_else", "apologize", "greet_again", "distress_emoji",
-           "unclear_punctuation")
+    new = ("ask_example", "nothing_else", "apologize", "greet_again", "greet_after_intake",
+           "distress_emoji", "unclear_punctuation")
     for intent in new:
         assert len(found[intent]) >= 8 or intent in {"distress_emoji", "unclear_punctuation"}
         for other, texts in found.items():
             if other != intent:
                 assert not found[intent] & texts, (intent, other, found[intent] & texts)
+
+
+def test_no_welcome_back_starts_an_intake() -> None:
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "core.yml").read_text(encoding="utf-8"))
+    for rule in rules["rules"]:
+        intents = [s["intent"] for s in rule["steps"] if "intent" in s]
+        if {"greet_again", "greet_after_intake"} & set(intents):
+            actions = [s.get("action") for s in rule["steps"] if "action" in s]
+            assert all(a.startswith("utter_") for a in actions), rule["rule"]
+            assert "intake_form" not in str(rule)
 
 
 def test_each_new_intent_has_its_rule() -> None:
@@ -247,7 +223,8 @@ def test_each_new_intent_has_its_rule() -> None:
         if "intent" in steps[0]:
             first[steps[0]["intent"]] = steps[1]["action"]
     assert first["ask_example"] == "action_give_example"
-    assert first["greet_again"] == "action_welcome_back"
+    assert first["greet_again"] == "utter_welcome_back"
+    assert first["greet_after_intake"] == "utter_welcome_back_intake"
     assert first["nothing_else"] == "utter_closing"
     assert first["apologize"] == "utter_no_need_to_apologize"
     assert first["distress_emoji"] == "utter_distress_check_in"
