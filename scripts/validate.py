@@ -5,9 +5,10 @@ response that a form or a custom action utters, because it only reads stories an
 rules. Rather than ignore those warnings, this script checks that each such response
 really is used: it is the question of a form slot (``utter_ask_<slot>``), or the code
 in actions/ names it, or it is a follow-up response built from the fixed topic keys
-(``utter_more_<key>``, ``utter_short_<key>``, ``utter_compare_<a>__<b>``) or from the
-feelings lexicon (``utter_acknowledge_<feeling>``). Only warnings proven false this way
-are dropped; any other warning, or an unused response, fails.
+(``utter_more_<key>``, ``utter_short_<key>``, ``utter_example_<key>``,
+``utter_compare_<a>__<b>``) or from the feelings lexicon (``utter_acknowledge_<feeling>``).
+Only warnings proven false this way are dropped; any other warning, or an unused
+response, fails.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def used_by_code_or_forms() -> set[str]:
     names |= {f"utter_more_{key}" for key in TOPIC_KEYS}
     names |= {f"utter_short_{key}" for key in TOPIC_KEYS}
     names |= {f"utter_acknowledge_{feeling}" for feeling in LEXICON}
+    names |= {f"utter_example_{key}" for key in TOPIC_KEYS}
     names |= {f"utter_compare_{a}__{b}" for a, b in COMPARE_PAIRS}
     # Actions, and the crisis policy with the names it predicts (secure_base/crisis).
     sources = [*(ROOT / "actions").rglob("*.py"),

@@ -35,7 +35,7 @@ from secure_base.settings import PROJECT_ROOT
 
 TEMPLATE_DIR = PROJECT_ROOT / "data" / "responses"
 # Responses that already carry the crisis numbers, or would be noise with them.
-NO_REMINDER_PREFIXES = ("utter_crisis",)
+NO_REMINDER_PREFIXES = ("utter_crisis", "utter_distress_check_in")
 
 Responses = Dict[Text, List[Dict[Text, Any]]]
 
