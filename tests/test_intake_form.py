@@ -19,6 +19,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake import validation as intake_actions
+from actions.intake.asks import ActionAskIntakeConsent
 from actions.intake.state import consent_version
 from actions.intake.validation import ValidateIntakeForm
 from secure_base.importer import render_profile_responses
@@ -54,6 +55,7 @@ class FormSim:
         self.events: list[dict] = []
         self.active = False
         self.acute_reports = 0
+        self.asks: list[str] = []  # what action_ask_<slot> said (consent only)
 
     def _tracker(self, message: dict, candidates: dict) -> Tracker:
         events = [
@@ -91,7 +93,18 @@ class FormSim:
         self.events = events
         self.active = self.slots["requested_slot"] is not None
         self.messages = dispatcher.messages
+        if self.slots["requested_slot"] == "intake_consent":
+            await self._ask_consent(message)
         return [m.get("response") or m.get("text") for m in dispatcher.messages]
+
+    async def _ask_consent(self, message: dict) -> None:
+        """The form asks with action_ask_intake_consent (listed in the domain's actions)."""
+        assert "action_ask_intake_consent" in self.domain["actions"]
+        dispatcher = CollectingDispatcher()
+        events = await ActionAskIntakeConsent().run(dispatcher, self._tracker(message, {}), {})
+        for event in events:
+            self.slots[event["name"]] = event["value"]
+        self.asks += [m["response"] for m in dispatcher.messages]
 
     def _count_acute(self) -> None:
         self.acute_reports += 1
@@ -126,7 +139,10 @@ class FormSim:
             message["response_selector"] = {
                 "faq": {"response": {"intent_response_key": f"faq/{faq_key}", "confidence": 0.9}}
             }
-        return await self._run(message, {requested: text})
+        # The domain's from_text mappings skip these intents (not_intent): no candidate.
+        mapping = self.domain["slots"][requested]["mappings"][0]
+        candidates = {} if intent in mapping.get("not_intent", []) else {requested: text}
+        return await self._run(message, candidates)
 
     @property
     def asking(self) -> str | None:
@@ -207,11 +223,21 @@ async def test_declined_consent_ends_politely(answer: str) -> None:
     assert sim.slots["intake_started_at"] is None
 
 
-async def test_unclear_consent_is_asked_again() -> None:
+async def test_unclear_consent_is_asked_again_briefly() -> None:
     sim = FormSim()
     await sim.start()
-    assert await sim.say("hmm") == ["utter_intake_invalid_consent"]
+    assert sim.asks == ["utter_ask_intake_consent"]
+    assert await sim.say("hmm") == []
     assert sim.asking == "intake_consent" and sim.slots["intake_consent"] is None
+    # The long consent text is shown once; the re-ask is short, with yes/no buttons.
+    assert sim.asks == ["utter_ask_intake_consent", "utter_ask_intake_consent_short"]
+    short = DOMAIN["responses"]["utter_ask_intake_consent_short"][0]
+    assert [b["payload"] for b in short["buttons"]] == ["Yes", "No"]
+    assert len(short["text"]) < len(DOMAIN["responses"]["utter_ask_intake_consent"][0]["text"]) / 3
+    await sim.say("Is what I tell you confidential?", intent="faq", faq_key="confidentiality")
+    assert sim.asks[-1] == "utter_ask_intake_consent_short"  # after a question too
+    await sim.say("yes", intent="affirm")
+    assert sim.asking == "preferred_name"
 
 
 @pytest.mark.parametrize("answer", ["16", "Under 18", "I'm a minor"])
@@ -239,7 +265,7 @@ async def test_invalid_email_then_valid() -> None:
     assert sim.asking == "email"
     said = await sim.say("sam@example")
     assert said == ["utter_intake_invalid_email"]
-    assert sim.messages[0]["reason"]  # the validator's explanation is passed on
+    assert "reason" not in sim.messages[0]  # plain words, not the validator's
     assert sim.asking == "email" and sim.slots["email"] is None
     await sim.say("Sam@Example.com")
     assert sim.slots["email"] == "Sam@example.com"

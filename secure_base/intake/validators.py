@@ -163,6 +163,25 @@ def parse_yes_no(text: Any) -> Optional[bool]:
         return True
     if norm in NO_WORDS:
         return False
+    return _yes_no_in_sentence(norm, stripped)
+
+
+# A clear yes or no at the start of a longer answer ("yes that's fine", "nope, never").
+_YES_STARTS = {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "absolutely", "definitely"}
+_NO_STARTS = {"no", "nope", "nah", "never"}
+_NEGATIONS = re.compile(r"\b(no|not|don t|do not|never|nope|but)\b")
+
+
+def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
+    """Read "yes that's fine" as yes and "no, never have" as no; a question is neither."""
+    words = norm.split()
+    if len(words) < 2 or "?" in text or norm in ("no problem", "no worries"):
+        return True if norm in ("no problem", "no worries") else None
+    rest = " ".join(words[1:])
+    if words[0] in _YES_STARTS and not _NEGATIONS.search(rest):
+        return True
+    if words[0] in _NO_STARTS and not re.search(r"\b(yes|but)\b", rest):
+        return False
     return None
 
 
