@@ -265,9 +265,7 @@ class ValidateIntakeForm(IntakeFormBase):
             return {requested: None, "contact_method": OTHER_CONTACT[requested]}
         return self.failed(turn, requested, CANNOT_SKIP.get(requested, "utter_intake_cannot_skip"))
 
-    def correct_earlier_answer(
-        self, turn: Turn, requested: str, text: str
-    ) -> Optional[SlotValues]:
+    def correct_earlier_answer(self, turn: Turn, requested: str, text: str) -> Optional[SlotValues]:
         """Update an earlier answer the person corrects, then ask the same question again.
 
         Returns ``None`` (the text is validated as the answer) when the text corrects no
@@ -371,6 +369,7 @@ class ValidateIntakeForm(IntakeFormBase):
         "Email, phone or either.",
         choices=CONTACT_CHOICES,
     )
+
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
