@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any, Optional
 
 import phonenumbers
@@ -633,7 +634,30 @@ def match_choice(text: Any, choices: Sequence[Choice]) -> Optional[str]:
             key = normalise(name)
             if key and re.search(rf"(^|\s){re.escape(key)}($|\s)", norm):
                 found.add(choice.value)
+    if not found:
+        found = _close_choices(norm, choices)
     return found.pop() if len(found) == 1 else None
+
+
+# How alike a misspelt word and an option must be ("emial", "insurence", "onlin").
+TYPO_SIMILARITY = 0.8
+
+
+def _close_choices(norm: str, choices: Sequence[Choice]) -> set[str]:
+    """The choices a typo in the answer comes close to (words of at least 4 letters)."""
+    words = norm.split()
+    found = set()
+    for choice in choices:
+        for name in (choice.label, choice.value.replace("_", " "), *choice.synonyms):
+            key = normalise(name)
+            size = len(key.split())
+            if len(key) < 4:
+                continue
+            for start in range(len(words) - size + 1):
+                part = " ".join(words[start : start + size])
+                if SequenceMatcher(None, part, key).ratio() >= TYPO_SIMILARITY:
+                    found.add(choice.value)
+    return found
 
 
 CONTACT_CHOICES = (
