@@ -165,7 +165,7 @@ def main() -> int:
     examples: list[tuple[str, str]] = []
     source: dict[tuple[str, str], str] = {}  # which held-out file (batch) each came from
     for path in sorted(HELDOUT.glob("*.yml")):
-        if path.name not in ("crisis.yml",) and path.name != "reading_requests.yml":
+        if path.name not in ("crisis.yml", "reading_requests.yml", "intake_messy.yml"):
             for pair in read_nlu_examples(path):
                 examples.append(pair)
                 source[pair] = path.name
