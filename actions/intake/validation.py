@@ -230,6 +230,8 @@ class ValidateIntakeForm(IntakeFormBase):
             return self.stop(turn, requested, paused=wish == "pause")
         if intent == CANCEL_INTENT:
             return None  # not clear: the form is rejected and the rule asks to confirm
+        if requested not in turn.tracker.slots_to_validate():
+            return None  # not mapped to the question (e.g. delete_my_data): no answer
         if wish == "unsure":
             turn.say("utter_intake_stop_offer")
             return {requested: None}
