@@ -1,7 +1,8 @@
 """Edits of earlier answers: at the summary ("change my email") and mid-form corrections.
 
-``edit_targets`` names the answers an edit request refers to; ``correction_target`` reads
-a correction given while another question is asked ("actually my name is Dana").
+``edit_targets`` names the answers an edit request refers to;
+``correction_targets`` reads a correction given while another question is asked
+("actually my name is Dana").
 """
 
 from __future__ import annotations
@@ -94,10 +95,10 @@ CORRECTION_MARKERS = (
 )
 
 
-def correction_target(
+def correction_targets(
     text: str, requested: Optional[str], answered: Mapping[str, Any]
-) -> Optional[str]:
-    """Return the earlier answer a mid-form correction refers to, if it is one.
+) -> List[str]:
+    """Return the earlier answers a mid-form correction may refer to, most likely first.
 
     Args:
         text: The answer just given.
@@ -105,22 +106,23 @@ def correction_target(
         answered: The slots and their values so far (only answered questions count).
 
     Returns:
-        The slot to correct, or ``None`` when the answer corrects nothing earlier.
+        The slots to try correcting; empty when the answer corrects nothing earlier.
 
     """
     norm = _norm(text)
     if not norm or not re.search(CORRECTION_MARKERS, norm):
-        return None
+        return []
     named = [slot for slot, pattern in EDIT_TARGETS if re.search(pattern, norm)]
     # Or named by the kind of value given: an address, a number of years.
     if "@" in text:
         named.append("email")
     if re.search(r"\b(i m|i am) (actually )?\d{1,3}\b|\b\d{1,3} (years|yrs)\b", norm):
         named.append("age")
-    for slot in named:
-        if slot != requested and slot in DETAIL_SLOTS and answered.get(slot) is not None:
-            return slot
-    return None
+    return [
+        slot
+        for slot in dict.fromkeys(named)
+        if slot != requested and slot in DETAIL_SLOTS and answered.get(slot) is not None
+    ]
 
 
 def without_rejected_value(text: str) -> str:

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.intake.edits import correction_target, edit_targets, without_rejected_value
+from actions.intake.edits import correction_targets, edit_targets, without_rejected_value
 from actions.intake.form_base import IntakeFormBase, SlotValues, Turn, answer_validator
 from actions.intake.messages import field_label, shown_value, summary_values
 from actions.intake.state import (
@@ -274,11 +274,12 @@ class ValidateIntakeForm(IntakeFormBase):
         earlier answer, or the corrected value cannot be read from it.
         """
         slots = turn.tracker.slots
-        target = correction_target(text, requested, slots)
+        found = (
+            (target, self.corrected_value(target, text))
+            for target in correction_targets(text, requested, slots)
+        )
+        target, value = next(((t, v) for t, v in found if v is not None), (None, None))
         if target is None:
-            return None
-        value = self.corrected_value(target, text)
-        if value is None:
             return None
         if target == "age" and is_below_minimum_age(value, self.profile.intake.minimum_age):
             turn.say("utter_intake_under_age")
