@@ -19,10 +19,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake import validation as intake_actions
+from actions.intake.asks import ActionAskIntakeConsent
 from actions.intake.state import consent_version
 from actions.intake.validation import ValidateIntakeForm
 from secure_base.importer import render_profile_responses
-from secure_base.intake import FORM_SLOTS, SCREENING_SLOTS
+from secure_base.intake import FORM_SLOTS, SCREENING_SLOTS, SKIPPED
 from secure_base.profile import load_profile
 from secure_base.settings import PROJECT_ROOT
 
@@ -54,6 +55,7 @@ class FormSim:
         self.events: list[dict] = []
         self.active = False
         self.acute_reports = 0
+        self.asks: list[str] = []  # what action_ask_<slot> said (consent only)
 
     def _tracker(self, message: dict, candidates: dict) -> Tracker:
         events = [
@@ -91,7 +93,18 @@ class FormSim:
         self.events = events
         self.active = self.slots["requested_slot"] is not None
         self.messages = dispatcher.messages
+        if self.slots["requested_slot"] == "intake_consent":
+            await self._ask_consent(message)
         return [m.get("response") or m.get("text") for m in dispatcher.messages]
+
+    async def _ask_consent(self, message: dict) -> None:
+        """The form asks with action_ask_intake_consent (listed in the domain's actions)."""
+        assert "action_ask_intake_consent" in self.domain["actions"]
+        dispatcher = CollectingDispatcher()
+        events = await ActionAskIntakeConsent().run(dispatcher, self._tracker(message, {}), {})
+        for event in events:
+            self.slots[event["name"]] = event["value"]
+        self.asks += [m["response"] for m in dispatcher.messages]
 
     def _count_acute(self) -> None:
         self.acute_reports += 1
@@ -126,7 +139,10 @@ class FormSim:
             message["response_selector"] = {
                 "faq": {"response": {"intent_response_key": f"faq/{faq_key}", "confidence": 0.9}}
             }
-        return await self._run(message, {requested: text})
+        # The domain's from_text mappings skip these intents (not_intent): no candidate.
+        mapping = self.domain["slots"][requested]["mappings"][0]
+        candidates = {} if intent in mapping.get("not_intent", []) else {requested: text}
+        return await self._run(message, candidates)
 
     @property
     def asking(self) -> str | None:
@@ -207,11 +223,21 @@ async def test_declined_consent_ends_politely(answer: str) -> None:
     assert sim.slots["intake_started_at"] is None
 
 
-async def test_unclear_consent_is_asked_again() -> None:
+async def test_unclear_consent_is_asked_again_briefly() -> None:
     sim = FormSim()
     await sim.start()
-    assert await sim.say("hmm") == ["utter_intake_invalid_consent"]
+    assert sim.asks == ["utter_ask_intake_consent"]
+    assert await sim.say("hmm") == []
     assert sim.asking == "intake_consent" and sim.slots["intake_consent"] is None
+    # The long consent text is shown once; the re-ask is short, with yes/no buttons.
+    assert sim.asks == ["utter_ask_intake_consent", "utter_ask_intake_consent_short"]
+    short = DOMAIN["responses"]["utter_ask_intake_consent_short"][0]
+    assert [b["payload"] for b in short["buttons"]] == ["Yes", "No"]
+    assert len(short["text"]) < len(DOMAIN["responses"]["utter_ask_intake_consent"][0]["text"]) / 3
+    await sim.say("Is what I tell you confidential?", intent="faq", faq_key="confidentiality")
+    assert sim.asks[-1] == "utter_ask_intake_consent_short"  # after a question too
+    await sim.say("yes", intent="affirm")
+    assert sim.asking == "preferred_name"
 
 
 @pytest.mark.parametrize("answer", ["16", "Under 18", "I'm a minor"])
@@ -239,7 +265,7 @@ async def test_invalid_email_then_valid() -> None:
     assert sim.asking == "email"
     said = await sim.say("sam@example")
     assert said == ["utter_intake_invalid_email"]
-    assert sim.messages[0]["reason"]  # the validator's explanation is passed on
+    assert "reason" not in sim.messages[0]  # plain words, not the validator's
     assert sim.asking == "email" and sim.slots["email"] is None
     await sim.say("Sam@Example.com")
     assert sim.slots["email"] == "Sam@example.com"
@@ -573,3 +599,328 @@ async def test_acute_report_runs_in_the_background(app_env) -> None:
         (event,) = list_crisis_events(session)
     assert event.conversation_id == SENDER
     assert event.detection_layer == "intake_asq" and event.trigger_message is None
+
+
+# ---- forgiving answers ---------------------------------------------------------------
+
+
+async def until(sim: FormSim, slot: str, contact: str = "Email") -> None:
+    """Answers plainly until ``slot`` is asked."""
+    answers = {
+        "preferred_name": "Sam",
+        "age": "34",
+        "contact_method": contact,
+        "email": "sam@example.com",
+        "phone": "207-555-0123",
+        "region": "Maine",
+        "reason": "Relationships keep ending.",
+        "previous_therapy": "Yes",
+        "hopes": "Feel less alone.",
+        "session_format": "Online (secure video)",
+        "availability": "Mornings",
+        "payment": "Insurance",
+    }
+    while sim.asking != slot:
+        await sim.say(answers[sim.asking])
+
+
+@pytest.mark.parametrize(
+    ("slot", "answer", "stored"),
+    [
+        ("preferred_name", "call me Sam", "Sam"),
+        ("preferred_name", "hi! my name is Zoë-Anne, thanks", "Zoë-Anne"),
+        ("age", "I'm 34 years old", 34),
+        ("email", "thanks! it's jo.smith@example.com", "jo.smith@example.com"),
+        ("email", "sure: <Jo@Example.com>.", "Jo@example.com"),
+        ("phone", "sure, my number is 207 201 3344", "+12072013344"),
+        ("phone", "my cell is +44 20 7946 0958, thanks", "+442079460958"),
+        ("session_format", "video please, I think", "online"),
+        ("payment", "I'll self pay I guess", "self_pay"),
+        ("previous_therapy", "yes, a few years ago", True),
+    ],
+)
+async def test_answers_inside_a_sentence_are_read(slot: str, answer: str, stored) -> None:
+    sim = await consented()
+    await until(sim, slot, contact="Phone" if slot == "phone" else "Email")
+    assert await sim.say(answer) == []
+    assert sim.slots[slot] == stored and sim.asking != slot
+
+
+async def test_a_rejected_email_does_not_stick_to_later_questions() -> None:
+    sim = await consented()
+    await until(sim, "email")
+    assert await sim.say("jo.smith at example") == ["utter_intake_invalid_email"]
+    await sim.say("ok it's jo.smith@example.com")
+    assert sim.asking == "region"
+    assert await sim.say("Maine") == [] and sim.asking == "reason"
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm not ready", "can we stop?", "forget it", "Stop", "never mind, quit"]
+)
+async def test_a_clear_stop_stops_at_once_and_discards(text: str) -> None:
+    sim = await consented()
+    await until(sim, "contact_method")
+    assert await sim.say(text) == ["utter_intake_stopped"]
+    assert sim.asking is None
+    assert sim.slots["intake_stopped"] == "discarded"
+    assert sim.slots["preferred_name"] is None and sim.slots["intake_consent"] is None
+
+
+async def test_a_clear_stop_with_the_cancel_intent_fills_nothing_and_stops() -> None:
+    sim = await consented()
+    await until(sim, "email")
+    said = await sim.say("I want to stop", intent="cancel_intake", confidence=0.97)
+    assert said == ["utter_intake_stopped"] and sim.asking is None
+
+
+async def test_an_unclear_cancel_intent_is_left_to_the_confirmation_rule() -> None:
+    sim = await consented()
+    await until(sim, "email")
+    said = await sim.say("ugh, this again", intent="cancel_intake", confidence=0.6)
+    # Nothing validated: Rasa rejects the form and the rule asks "stop the intake?".
+    assert said == []
+    assert [e["name"] for e in sim.events] == ["requested_slot"]
+    assert sim.asking == "email" and sim.slots["preferred_name"] == "Sam"
+
+
+async def test_an_unsure_answer_offers_to_stop_without_taking_it_as_the_answer() -> None:
+    sim = await consented()
+    assert await sim.say("do I have to?") == ["utter_intake_stop_offer"]
+    assert sim.asking == "preferred_name" and sim.slots["preferred_name"] is None
+
+
+async def test_stopping_before_consent_is_a_declined_consent() -> None:
+    sim = FormSim()
+    await sim.start()
+    assert await sim.say("maybe later") == ["utter_intake_declined"]
+    assert sim.slots["intake_consent"] is False and sim.asking is None
+
+
+async def test_pause_keeps_the_answers_and_the_intake_resumes() -> None:
+    sim = await consented()
+    await until(sim, "region")
+    assert await sim.say("can we do this later?") == ["utter_intake_paused"]
+    assert sim.asking is None and sim.slots["intake_stopped"] == "paused"
+    assert sim.slots["email"] == "sam@example.com" and sim.slots["region"] is None
+    # "continue intake" (the pause flag is cleared by the submit action, or here).
+    said = await sim.start("continue intake")
+    assert said == ["utter_intake_resume"]
+    assert sim.asking == "region" and sim.slots["intake_stopped"] is None
+
+
+@pytest.mark.parametrize("slot", ["previous_therapy", "hopes", "availability"])
+async def test_skip_an_optional_question(slot: str) -> None:
+    sim = await consented()
+    await until(sim, slot)
+    assert await sim.say("skip") == ["utter_intake_skipped"]
+    assert sim.slots[slot] == SKIPPED and sim.asking != slot
+
+
+@pytest.mark.parametrize("slot", ["preferred_name", "reason", "payment", "phq_1"])
+async def test_a_required_question_cannot_be_skipped(slot: str) -> None:
+    sim = await consented()
+    await until(sim, slot)
+    assert await sim.say("I'd rather not say") == ["utter_intake_cannot_skip"]
+    assert sim.asking == slot
+
+
+async def test_skipping_email_or_phone_keeps_the_other_when_either_was_chosen() -> None:
+    sim = await consented()
+    await until(sim, "email", contact="Either")
+    assert await sim.say("skip this one") == ["utter_intake_skipped"]
+    assert sim.slots["contact_method"] == "phone" and sim.asking == "phone"
+    assert await sim.say("skip") == ["utter_intake_cannot_skip_phone"]
+    assert sim.asking == "phone"
+
+
+async def test_skipped_answers_are_shown_and_stored_as_no_answer() -> None:
+    from secure_base.intake.store import record_from_slots
+
+    sim = await consented()
+    await until(sim, "previous_therapy")
+    await sim.say("pass")
+    await sim.say("Feel less alone.")
+    await sim.say("In person")
+    await sim.say("skip")
+    await sim.say("Insurance")
+    await screening(sim)
+    summary = sim.messages[-1]
+    assert summary["summary_previous_therapy"] == SKIPPED
+    assert summary["summary_availability"] == SKIPPED
+    record = record_from_slots(sim.slots, SENDER)
+    assert record.availability is None and record.answers["previous_therapy"] is None
+
+
+async def test_a_correction_updates_the_earlier_answer_and_asks_the_same_question() -> None:
+    sim = await consented()
+    await sim.say("Batman")
+    await until(sim, "region")
+    said = await sim.say("actually my name is Dana, not Batman")
+    assert said == ["utter_intake_corrected"]
+    assert sim.messages[0]["field"] == "name" and sim.messages[0]["value"] == "Dana"
+    assert sim.slots["preferred_name"] == "Dana"
+    assert sim.asking == "region" and sim.slots["region"] is None
+    await sim.say("sorry, I meant my email is dana@example.org")
+    assert sim.slots["email"] == "dana@example.org" and sim.asking == "region"
+    await sim.say("I'm actually 43, not 34")
+    assert sim.slots["age"] == 43 and sim.asking == "region"
+
+
+async def test_a_correction_at_the_summary_shows_the_summary_again() -> None:
+    sim = await consented()
+    await details(sim)
+    await screening(sim)
+    said = await sim.say("oops, my email should be sam.b@example.com")
+    assert said == ["utter_intake_corrected", "utter_intake_summary"]
+    assert sim.messages[1]["summary_contact"] == "email sam.b@example.com"
+    assert sim.asking == "intake_confirm"
+
+
+async def test_an_answer_that_only_looks_like_a_correction_is_kept() -> None:
+    sim = await consented()
+    await until(sim, "reason")
+    await sim.say("Actually my name keeps coming up in arguments at home")
+    assert sim.slots["reason"] == "Actually my name keeps coming up in arguments at home"
+    assert sim.slots["preferred_name"] == "Sam"
+
+
+async def test_a_format_preference_where_a_number_was_asked() -> None:
+    sim = await consented()
+    await until(sim, "phone", contact="Phone")
+    # The same method: the number itself is needed (not counted as a failed try).
+    assert await sim.say("text is better") == ["utter_intake_need_phone"]
+    assert sim.asking == "phone" and not (sim.slots["intake_tries"] or {}).get("phone")
+    # The other method: switch to it and ask for the address.
+    assert await sim.say("can you email me instead") == ["utter_intake_contact_switched"]
+    assert sim.messages[0]["method"] == "email"
+    assert sim.slots["contact_method"] == "email" and sim.asking == "email"
+    assert await sim.say("phone is better actually") == ["utter_intake_contact_switched"]
+    assert sim.slots["contact_method"] == "phone" and sim.asking == "phone"
+
+
+@pytest.mark.parametrize(
+    ("slot", "bad", "way_forward"),
+    [
+        ("email", "jo at example", "utter_intake_way_forward_email"),
+        ("phone", "12345", "utter_intake_way_forward_phone"),
+        ("availability", "...", "utter_intake_way_forward_skip"),
+        ("age", "old enough", "utter_intake_way_forward_person"),
+        ("payment", "shells", "utter_intake_way_forward_person"),
+    ],
+)
+async def test_after_two_failed_tries_a_way_forward_is_offered(
+    slot: str, bad: str, way_forward: str
+) -> None:
+    sim = await consented()
+    await until(sim, slot, contact="Phone" if slot == "phone" else "Email")
+    first = await sim.say(bad)
+    assert way_forward not in first and sim.slots["intake_tries"] == {slot: 1}
+    second = await sim.say(bad)
+    assert second[-1] == way_forward and len(second) == 2
+    assert second[0] == first[0]  # the plain explanation first
+    assert sim.asking == slot
+
+
+async def test_tries_are_forgotten_once_answered_and_reset_with_the_intake() -> None:
+    sim = await consented()
+    await until(sim, "email")
+    await sim.say("nope")
+    await sim.say("sam@example.com")
+    assert "email" not in sim.slots["intake_tries"]
+    assert await sim.say("stop") == ["utter_intake_stopped"]
+    assert sim.slots["intake_tries"] is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "<script>alert(1)</script>",
+        "https://example.com",
+        "www.example.com",
+        "12345",
+        "sam@example.com",
+        "x" * 60,
+        "a b c d e f g",
+    ],
+)
+async def test_names_must_be_names(name: str) -> None:
+    sim = await consented()
+    assert await sim.say(name) == ["utter_intake_invalid_name"]
+    assert sim.slots["preferred_name"] is None and sim.asking == "preferred_name"
+
+
+async def test_the_summary_shows_every_answer_exactly_as_stored() -> None:
+    sim = await consented()
+    await sim.say("  Renée O'Brien-Smith ")
+    await until(sim, "reason")
+    await sim.say("<b>I</b> keep pulling away & it hurts")
+    await until(sim, "phq_1")
+    await screening(sim)
+    summary = sim.messages[-1]
+    assert summary["summary_name"] == sim.slots["preferred_name"] == "Renée O'Brien-Smith"
+    assert summary["summary_reason"] == sim.slots["reason"]
+    for slot in ("region", "hopes", "availability"):
+        assert summary[f"summary_{slot}"] == sim.slots[slot]
+
+
+async def test_error_messages_are_plain_words() -> None:
+    """No response of the intake shows a validator's reason or technical words."""
+    technical = re.compile(r"\{reason\}|@-sign|E\.164|regex|invalid|syntax|domain", re.I)
+    for name, variations in DOMAIN["responses"].items():
+        if name.startswith(("utter_intake_", "utter_ask_intake")):
+            for variation in variations:
+                assert not technical.search(variation.get("text", "")), name
+
+
+async def test_questions_mid_form_still_get_answers_with_the_new_reading() -> None:
+    sim = await consented()
+    await until(sim, "email")
+    said = await sim.say(
+        "can I ask whether this is confidential?",
+        intent="faq",
+        confidence=0.9,
+        faq_key="confidentiality",
+    )
+    assert said == ["utter_faq/confidentiality"] and sim.asking == "email"
+    assert not (sim.slots["intake_tries"] or {}).get("email")  # a question is no failed try
+
+
+async def test_a_messy_but_valid_intake_completes() -> None:
+    """The scripted sequence of an outside tester, start to submit."""
+    sim = FormSim()
+    await sim.start()
+    script = [
+        ("hmm what is this", "intake_consent"),
+        ("yes that's fine", "preferred_name"),
+        ("hey, call me Batman", "age"),
+        ("I'm 34 years old", "contact_method"),
+        ("phone I guess", "phone"),
+        ("text is better", "phone"),
+        ("sure, my number is (207) 201-3344", "region"),
+        ("actually my name is Dana, not Batman", "region"),
+        ("I live in Portland, Maine", "reason"),
+        ("Is this confidential?", "reason"),
+        ("I keep pulling away from people I love", "previous_therapy"),
+        ("yeah, once, years ago", "hopes"),
+        ("skip", "session_format"),
+        ("video please, I think", "availability"),
+        ("evenings after 6", "payment"),
+        ("I'll self pay", "phq_1"),
+        ("0 - Not at all", "phq_2"),
+        ("1", "gad_1"),
+        ("several days", "gad_2"),
+        ("not at all", "asq_1"),
+        ("No", "asq_2"),
+        ("no", "asq_3"),
+        ("nope", "asq_4"),
+        ("no, never", "intake_confirm"),
+        ("yes send it", None),
+    ]
+    for text, asked_next in script:
+        faq = "confidentiality" if text.endswith("?") and sim.asking == "reason" else None
+        await sim.say(text, intent="faq" if faq else "inform", faq_key=faq)
+        assert sim.asking == asked_next, text
+    assert sim.slots["intake_confirm"] is True
+    assert sim.slots["preferred_name"] == "Dana" and sim.slots["phone"] == "+12072013344"
+    assert sim.slots["hopes"] == SKIPPED and sim.slots["session_format"] == "online"

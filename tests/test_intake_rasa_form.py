@@ -148,7 +148,8 @@ async def test_full_intake_through_rasa(domain, in_process_actions) -> None:
     (ask,) = await c.say("Either")
     assert c.asking == "email"
     (problem, again) = await c.say("sam@example")
-    assert "doesn't look quite right" in problem.text and "What's your email" in again.text
+    assert "couldn't read an email address" in problem.text and "What's your email" in again.text
+    assert "@-sign" not in problem.text  # plain words, not the validator's
     await c.say("sam@example.com")
     await c.say("+44 20 7946 0958")
     assert c.slot("phone") == "+442079460958"
@@ -235,7 +236,8 @@ async def test_cancel_is_never_an_answer(domain, in_process_actions) -> None:
     c = Conversation(domain)
     await c.say("start intake", "start_intake")
     await c.say("Yes", "affirm")
-    said = await c.say("stop", "cancel_intake")
+    # Not a clear wish to stop (only the intent says so): the rule asks to confirm.
+    said = await c.say("I don't like this bit", "cancel_intake", 0.7)
     assert said == [] and c.slot("preferred_name") is None
     assert c.tracker.is_active_loop_rejected
     # While the confirmation question is pending, a "yes" fills nothing either.
@@ -266,3 +268,91 @@ async def test_resume_after_the_form_was_left(domain, in_process_actions) -> Non
     said = await c.say("continue intake", "start_intake")
     assert texts(said)[0] == "Let's pick up your intake where you left off."
     assert c.asking == "age" and c.slot("preferred_name") == "Sam"
+
+
+async def test_consent_text_is_shown_once_then_a_short_re_ask(domain, in_process_actions) -> None:
+    c = Conversation(domain)
+    (consent,) = await c.say("I'd like to book", "start_intake", 0.98)
+    assert "not an emergency service" in consent.text
+    (again,) = await c.say("what?? hmm")
+    assert c.asking == "intake_consent"
+    assert again.text == domain.responses["utter_ask_intake_consent_short"][0]["text"]
+    assert [b["payload"] for b in again.data["buttons"]] == ["Yes", "No"]
+    assert len(again.text) < len(consent.text) / 3
+    said = await c.say("umm")
+    assert "not an emergency service" not in " ".join(texts(said))
+    # A second unclear answer also offers a person to talk to.
+    assert "hello@harbor-therapy.example" in said[0].text and said[1].text == again.text
+
+
+async def test_clear_stop_ends_the_form_at_once_and_discards(domain, in_process_actions) -> None:
+    c = Conversation(domain)
+    await c.say("start intake", "start_intake")
+    await c.say("Yes", "affirm")
+    await c.say("call me Sam")
+    assert c.slot("preferred_name") == "Sam"
+    (stopped,) = await c.say("I'm not ready", "nlu_fallback")
+    assert "deleted" in stopped.text and "start intake" in stopped.text
+    assert "hello@harbor-therapy.example" in stopped.text  # a person to reach instead
+    assert c.tracker.active_loop_name is None and c.asking is None
+    assert c.slot("preferred_name") is None and c.slot("intake_consent") is None
+    # The submit rule runs next: it stores nothing and says nothing more.
+    said = await c._run(RemoteAction("action_submit_intake", ENDPOINT), "action_submit_intake")
+    assert said == [] and c.slot("intake_stopped") is None
+
+
+async def test_stop_by_intent_and_text_is_not_confirmed(domain, in_process_actions) -> None:
+    c = Conversation(domain)
+    await c.say("start intake", "start_intake")
+    await c.say("Yes", "affirm")
+    said = await c.say("can we stop?", "cancel_intake", 0.95)
+    assert "deleted" in texts(said)[0]
+    assert not c.tracker.is_active_loop_rejected and c.tracker.active_loop_name is None
+
+
+async def test_pause_keeps_the_answers_for_later(domain, in_process_actions) -> None:
+    c = Conversation(domain)
+    await c.say("start intake", "start_intake")
+    await c.say("Yes", "affirm")
+    await c.say("Sam")
+    (paused,) = await c.say("maybe later")
+    assert "continue intake" in paused.text and c.tracker.active_loop_name is None
+    said = await c._run(RemoteAction("action_submit_intake", ENDPOINT), "action_submit_intake")
+    assert said == [] and c.slot("intake_stopped") is None
+    assert c.slot("preferred_name") == "Sam" and c.slot("age") is None
+    said = await c.say("continue intake", "start_intake")
+    assert texts(said)[0] == "Let's pick up your intake where you left off."
+    assert c.asking == "age"
+
+
+async def test_messy_answers_through_rasa(domain, in_process_actions) -> None:
+    c = Conversation(domain)
+    await c.say("I'd like to book", "start_intake")
+    await c.say("yes that's fine", "affirm")
+    await c.say("hi! you can call me Batman")
+    await c.say("I'm 34 years old")
+    await c.say("email is best")
+    await c.say("thanks! it's jo.smith@example.com")
+    assert c.slot("email") == "jo.smith@example.com" and c.asking == "region"
+    (fixed, ask) = await c.say("actually my name is Dana, not Batman")
+    assert fixed.text == "Thanks, I've changed your name to Dana."
+    assert c.slot("preferred_name") == "Dana" and c.asking == "region"
+    await c.say("Portland, Maine")
+    await c.say("I keep pushing people away")
+    await c.say("skip")
+    assert c.slot("previous_therapy") == "(skipped)" and c.asking == "hopes"
+    await c.say("feel closer to people")
+    await c.say("video please, I think")
+    assert c.slot("session_format") == "online"
+    await c.say("pass")
+    await c.say("self pay")
+    for answer in ("Not at all", "Not at all", "Not at all", "Not at all"):
+        await c.say(answer)
+    for _ in range(3):
+        await c.say("No", "deny")
+    (summary, confirm) = await c.say("nope", "deny")
+    assert c.asking == "intake_confirm"
+    assert "• Name: Dana" in summary.text and "• Therapy before: (skipped)" in summary.text
+    assert "• Availability: (skipped)" in summary.text
+    await c.say("yes, send it", "affirm")
+    assert c.asking is None and c.slot("intake_confirm") is True

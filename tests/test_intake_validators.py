@@ -8,15 +8,19 @@ from secure_base.intake.validators import (
     CONTACT_CHOICES,
     PAYMENT_CHOICES,
     InvalidAnswer,
+    find_email_address,
+    find_phone_number,
     format_choices,
     format_phone,
     is_below_minimum_age,
+    is_skip,
     licensed_region_of,
     looks_like_question,
     match_choice,
     normalise_phone,
     parse_age,
     parse_yes_no,
+    stop_wish,
     validate_email_address,
     validate_free_text,
     validate_name,
@@ -119,6 +123,11 @@ def test_minimum_age_comes_from_the_profile_value() -> None:
         ("/deny", False),
         ("I haven't", False),
         ("maybe", None),
+        ("yes that's fine", True),
+        ("no, never", False),
+        ("no problem", True),
+        ("sure, but what happens to my data?", None),
+        ("yes but not really", None),
         ("/greet", None),
         (True, True),
     ],
@@ -142,6 +151,11 @@ def test_yes_no(text: object, expected: object) -> None:
         ("No preference", FORMATS, "no_preference"),
         ("pigeon post", CONTACT_CHOICES, None),
         ("online or in person", FORMATS, None),  # ambiguous: ask again
+        ("emial", CONTACT_CHOICES, "email"),  # typos
+        ("insurence", PAYMENT_CHOICES, "insurance"),
+        ("I'll slef pay", PAYMENT_CHOICES, "self_pay"),
+        ("in persn", FORMATS, "in_person"),
+        ("weekday evenings", FORMATS, None),
     ],
 )
 def test_choices(text: str, choices: tuple, expected: str | None) -> None:
@@ -164,13 +178,155 @@ def test_looks_like_question(text: str, expected: bool) -> None:
     assert looks_like_question(text) is expected
 
 
-def test_names() -> None:
-    assert validate_name("  Sam ") == "Sam"
-    assert validate_name("My name is Jo Anne") == "Jo Anne"
-    assert validate_name("Zoë") == "Zoë"
-    for bad in ("", "/affirm", "why do you need my name?", "123", "a " * 10):
-        with pytest.raises(InvalidAnswer):
-            validate_name(bad)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Sam ", "Sam"),
+        ("My name is Jo Anne", "Jo Anne"),
+        ("Zoë", "Zoë"),
+        ("call me Sam", "Sam"),
+        ("hi! I'm Sam", "Sam"),
+        ("thanks, you can call me Sam please", "Sam"),
+        ("actually my name is Dana, not Batman", "Dana"),
+        ("O'Neil", "O'Neil"),
+        ("Mary-Jane", "Mary-Jane"),
+        ("José García", "José García"),
+        ("Nguyễn Thị", "Nguyễn Thị"),
+        ("Sam!", "Sam"),
+    ],
+)
+def test_names_are_read_from_the_answer(text: str, expected: str) -> None:
+    assert validate_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "/affirm",
+        "why do you need my name?",
+        "123",
+        "a " * 10,
+        "<script>alert(1)</script>",
+        "<b>Sam</b>",
+        "https://example.com",
+        "www.example.com",
+        "visit example.com",
+        "sam@example.com",
+        "Sam123",
+        "x" * 51,
+        "{{ name }}",
+    ],
+)
+def test_what_is_not_a_name(bad: str) -> None:
+    with pytest.raises(InvalidAnswer):
+        validate_name(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thanks! it's jo.smith@example.com", "jo.smith@example.com"),
+        ("sorry, I meant my email is dana@example.org.", "dana@example.org"),
+        ("email me at (Sam@Example.COM) please", "Sam@example.com"),
+        ("sam@example.com", "sam@example.com"),
+    ],
+)
+def test_email_inside_a_sentence(text: str, expected: str) -> None:
+    assert find_email_address(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["a@example.com or b@example.com", "jo at example dot com", "alex @example.com", ""]
+)
+def test_no_single_email_in_the_sentence(text: str) -> None:
+    with pytest.raises(InvalidAnswer):
+        find_email_address(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sure, my number is 207 201 3344", "+12072013344"),
+        ("my cell: (207) 774-1234 thx", "+12077741234"),
+        ("+44 20 7946 0958 is my mobile", "+442079460958"),
+        ("(207) 555-0123", "+12075550123"),
+        ("0044 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_phone_inside_a_sentence(text: str, expected: str) -> None:
+    assert find_phone_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "text is better",
+        "call me maybe",
+        "my number is 12345",
+        "207 201 3344 or 207 774 1234",
+        # 555 is no US area code in use: the person is asked to check the number.
+        "sure, my number is 555 201 3344",
+    ],
+)
+def test_no_single_phone_number_in_the_sentence(text: str) -> None:
+    with pytest.raises(InvalidAnswer):
+        find_phone_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I'm not ready", "stop"),
+        ("can we stop?", "stop"),
+        ("forget it", "stop"),
+        ("Stop.", "stop"),
+        ("actually, never mind", "stop"),
+        ("I changed my mind", "stop"),
+        ("maybe later", "pause"),
+        ("can we do this later?", "pause"),
+        ("pause", "pause"),
+        ("I'll finish it later", "pause"),
+        ("do I have to?", "unsure"),
+        ("this is a lot", "unsure"),
+        # Answers, not wishes to stop.
+        ("I want to stop pushing people away", None),
+        ("I can't stop worrying", None),
+        ("evenings, later is better", None),
+        ("I want to end it", None),
+        ("no", None),
+        ("Sam", None),
+    ],
+)
+def test_stop_wishes(text: str, expected: str | None) -> None:
+    assert stop_wish(text) == expected
+
+
+def test_every_cancel_intake_training_example_is_a_clear_stop() -> None:
+    import yaml
+
+    from secure_base.settings import PROJECT_ROOT
+
+    nlu = yaml.safe_load((PROJECT_ROOT / "data/nlu/conversation.yml").read_text())["nlu"]
+    (block,) = (item for item in nlu if item.get("intent") == "cancel_intake")
+    examples = [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+    assert len(examples) > 20
+    assert {text: stop_wish(text) for text in examples} == {text: "stop" for text in examples}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("skip", True),
+        ("Skip this one", True),
+        ("I'd rather not say", True),
+        ("pass", True),
+        ("skipping meals", False),
+        ("I passed my exams", False),
+    ],
+)
+def test_skip(text: str, expected: bool) -> None:
+    assert is_skip(text) is expected
 
 
 def test_free_text() -> None:
@@ -178,8 +334,9 @@ def test_free_text() -> None:
     for bad in ("", "   ", "/deny", "..."):
         with pytest.raises(InvalidAnswer):
             validate_free_text(bad)
-    with pytest.raises(InvalidAnswer):
+    with pytest.raises(InvalidAnswer) as info:
         validate_free_text("x" * 2001)
+    assert info.value.kind == "too_long"
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
-"""Edit requests at the intake summary: which answers "change my email" asks again."""
+"""Edits of earlier answers: at the summary ("change my email") and mid-form corrections.
+
+``edit_targets`` names the answers an edit request refers to;
+``correction_targets`` reads a correction given while another question is asked
+("actually my name is Dana").
+"""
 
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import Any, List, Mapping, Optional
 
-from secure_base.intake import SCREENING_SLOTS
+from secure_base.intake import DETAIL_SLOTS, SCREENING_SLOTS
 
 # Which answer an edit request at the summary refers to ("change my email").
 EDIT_TARGETS: tuple[tuple[str, str], ...] = (
@@ -79,3 +84,47 @@ def edit_targets(text: str, contact_method: Optional[str]) -> List[str]:
         ):
             slots.append("contact_method")
     return list(dict.fromkeys(slots))
+
+
+# Words that mark an answer as a correction of an earlier one ("actually my name is
+# Dana, not Batman", "sorry, I meant my email is ...").
+CORRECTION_MARKERS = (
+    r"^(actually|sorry|oops|wait|correction|no wait|my bad|scratch that)\b|\bi meant\b"
+    r"|\bi mean\b|\bshould (have )?be(en)?\b|\bwas wrong\b|\bis wrong\b|\bmade a (mistake|typo)\b"
+    r"|\bnot \w+$|\bactually\b"
+)
+
+
+def correction_targets(
+    text: str, requested: Optional[str], answered: Mapping[str, Any]
+) -> List[str]:
+    """Return the earlier answers a mid-form correction may refer to, most likely first.
+
+    Args:
+        text: The answer just given.
+        requested: The question being asked (a correction of it is just its answer).
+        answered: The slots and their values so far (only answered questions count).
+
+    Returns:
+        The slots to try correcting; empty when the answer corrects nothing earlier.
+
+    """
+    norm = _norm(text)
+    if not norm or not re.search(CORRECTION_MARKERS, norm):
+        return []
+    named = [slot for slot, pattern in EDIT_TARGETS if re.search(pattern, norm)]
+    # Or named by the kind of value given: an address, a number of years.
+    if "@" in text:
+        named.append("email")
+    if re.search(r"\b(i m|i am) (actually )?\d{1,3}\b|\b\d{1,3} (years|yrs)\b", norm):
+        named.append("age")
+    return [
+        slot
+        for slot in dict.fromkeys(named)
+        if slot != requested and slot in DETAIL_SLOTS and answered.get(slot) is not None
+    ]
+
+
+def without_rejected_value(text: str) -> str:
+    """Drop the value being replaced: "I'm 43, not 34" gives "I'm 43"."""
+    return re.sub(r"[,;]?\s+(and )?not\s+.*$", "", text.strip(), flags=re.IGNORECASE)

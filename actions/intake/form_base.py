@@ -18,7 +18,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.common import FAQ_INTENT, faq_key_of
-from secure_base.intake import scoring
+from secure_base.intake import OPTIONAL_SLOTS, SKIPPED, TRIES_SLOT, scoring
 from secure_base.intake.validators import (
     Choice,
     InvalidAnswer,
@@ -31,6 +31,16 @@ from secure_base.profile import PracticeProfile, load_profile
 
 # A question asked mid-form is answered when the NLU is at least this sure it is one.
 FAQ_CONFIDENCE = 0.6
+# After this many answers to one question that could not be used, offer a way forward.
+TRIES_BEFORE_WAY_FORWARD = 2
+# The way forward for a question that is hard to answer: another contact method, skipping
+# an optional question, or reaching a person at the practice.
+WAY_FORWARD_RESPONSES = {
+    "email": "utter_intake_way_forward_email",
+    "phone": "utter_intake_way_forward_phone",
+    **{slot: "utter_intake_way_forward_skip" for slot in OPTIONAL_SLOTS},
+}
+WAY_FORWARD_PERSON = "utter_intake_way_forward_person"
 
 SlotValues = Dict[str, Any]
 # A ``validate_<slot>`` method: (self, value, dispatcher, tracker, domain) -> slot values.
@@ -52,6 +62,11 @@ class Turn:
     def say(self, response: str, **kwargs: Any) -> None:
         """Send a response (``utter_...``) to the person, filled with ``kwargs``."""
         self.dispatcher.utter_message(response=response, **kwargs)
+
+    def tries(self) -> Dict[str, int]:
+        """How many answers to each question could not be used so far."""
+        stored = self.tracker.get_slot(TRIES_SLOT)
+        return dict(stored) if isinstance(stored, dict) else {}
 
 
 class IntakeFormBase(FormValidationAction, ABC):
@@ -108,11 +123,28 @@ class IntakeFormBase(FormValidationAction, ABC):
         """Leaves ``slot`` empty so the form asks again, after answering or explaining.
 
         A question gets its FAQ answer; anything else gets ``response`` (why the answer
-        could not be used).
+        could not be used) and counts as a try (see :meth:`failed`).
         """
-        if not self.answered_faq(turn) and response:
+        if self.answered_faq(turn):
+            return {slot: None}
+        return self.failed(turn, slot, response, **kwargs)
+
+    def failed(
+        self, turn: Turn, slot: str, response: Optional[str] = None, **kwargs: Any
+    ) -> SlotValues:
+        """Says why an answer could not be used, counts the try, and offers a way forward.
+
+        From the second try at the same question on, the person is offered another
+        contact method (email, phone), skipping (optional questions) or the practice's
+        contact details, so that no question becomes a dead end.
+        """
+        if response:
             turn.say(response, **kwargs)
-        return {slot: None}
+        tries = turn.tries()
+        tries[slot] = tries.get(slot, 0) + 1
+        if tries[slot] >= TRIES_BEFORE_WAY_FORWARD:
+            turn.say(WAY_FORWARD_RESPONSES.get(slot, WAY_FORWARD_PERSON))
+        return {slot: None, TRIES_SLOT: tries}
 
     # ---- checks, one per kind of answer ---------------------------------------------
 
@@ -130,18 +162,15 @@ class IntakeFormBase(FormValidationAction, ABC):
         options = f"{options} or {choices[-1].label}" if options else choices[-1].label
         return self.reject(turn, slot, "utter_intake_invalid_choice", options=options)
 
-    def check_yes_no(self, turn: Turn, slot: str, value: Any) -> Optional[bool]:
-        """Return a yes/no answer as a bool, or ``None`` after saying why."""
+    def check_yes_no_answer(self, turn: Turn, slot: str, value: Any) -> SlotValues:
+        """Validate a yes/no question (stores a bool; a skipped optional one stays skipped)."""
         if not turn.is_fresh(slot):
-            return value if isinstance(value, bool) else None
+            kept = isinstance(value, bool) or (value == SKIPPED and slot in OPTIONAL_SLOTS)
+            return {slot: value if kept else None}
         answer = parse_yes_no(value)
         if answer is None:
-            self.reject(turn, slot, "utter_intake_invalid_yes_no")
-        return answer
-
-    def check_yes_no_answer(self, turn: Turn, slot: str, value: Any) -> SlotValues:
-        """Validate a yes/no question (stores a bool)."""
-        return {slot: self.check_yes_no(turn, slot, value)}
+            return self.reject(turn, slot, "utter_intake_invalid_yes_no")
+        return {slot: answer}
 
     def check_parsed(
         self,
@@ -151,7 +180,7 @@ class IntakeFormBase(FormValidationAction, ABC):
         *,
         parse: Callable[[Any], Any],
         invalid_response: str,
-        explain: bool = True,
+        too_long_response: Optional[str] = None,
         recheck_stored: bool = False,
     ) -> SlotValues:
         """Validate a typed answer: a question gets its FAQ answer, else ``parse`` decides.
@@ -161,8 +190,8 @@ class IntakeFormBase(FormValidationAction, ABC):
             slot: The question's slot.
             value: The answer (fresh text, or a value stored earlier).
             parse: Returns the normalised answer or raises :class:`InvalidAnswer`.
-            invalid_response: Said when ``parse`` rejects a fresh answer.
-            explain: Pass the rejection's reason to ``invalid_response`` (``{reason}``).
+            invalid_response: Said (in plain words) when ``parse`` rejects a fresh answer.
+            too_long_response: Said instead when the answer is too long.
             recheck_stored: Keep a stored value only if ``parse`` accepts it again
                 (otherwise any non-blank text is kept).
 
@@ -179,8 +208,11 @@ class IntakeFormBase(FormValidationAction, ABC):
         try:
             return {slot: parse(value)}
         except InvalidAnswer as exc:
-            turn.say(invalid_response, **({"reason": str(exc)} if explain else {}))
-            return {slot: None}
+            # The validator's wording is for developers; people get a plain response.
+            response = invalid_response
+            if exc.kind == "too_long" and too_long_response:
+                response = too_long_response
+            return self.failed(turn, slot, response)
 
     def check_text(self, turn: Turn, slot: str, value: Any) -> SlotValues:
         """Validate a free-text answer."""
@@ -190,6 +222,7 @@ class IntakeFormBase(FormValidationAction, ABC):
             value,
             parse=validate_free_text,
             invalid_response="utter_intake_invalid_text",
+            too_long_response="utter_intake_text_too_long",
         )
 
     def check_frequency(self, turn: Turn, slot: str, value: Any) -> SlotValues:

@@ -11,15 +11,47 @@ from datetime import datetime
 from typing import Any, Dict, Mapping
 
 from actions.intake.state import session_format_choices
-from secure_base.intake.validators import PAYMENT_CHOICES, format_phone
+from secure_base.intake import SKIPPED
+from secure_base.intake.validators import CONTACT_CHOICES, PAYMENT_CHOICES, format_phone
 from secure_base.notify import Notification, notification_time
 from secure_base.profile import PracticeProfile
 
 INTAKE_KIND = "intake"
+# How an answer is named to the person ("I've changed your email to ...").
+FIELD_LABELS = {
+    "preferred_name": "name",
+    "age": "age",
+    "contact_method": "contact method",
+    "email": "email",
+    "phone": "phone number",
+    "region": "state or region",
+    "session_format": "preferred format",
+    "payment": "payment",
+}
+
+
+def field_label(slot: str) -> str:
+    """The plain name of an answer, for telling the person what changed."""
+    return FIELD_LABELS.get(slot, slot.replace("_", " "))
+
+
+def shown_value(slot: str, value: Any) -> str:
+    """An answer as the person sees it: exactly as stored, phone numbers grouped."""
+    if slot == "phone" and isinstance(value, str):
+        return format_phone(value)
+    if slot == "contact_method":
+        return {c.value: c.label for c in CONTACT_CHOICES}.get(value, str(value)).lower()
+    if slot == "payment":
+        return {c.value: c.label for c in PAYMENT_CHOICES}.get(value, str(value))
+    return str(value)
 
 
 def summary_values(slots: Mapping[str, Any], profile: PracticeProfile) -> Dict[str, str]:
-    """Display values of every answer for ``utter_intake_summary`` (no scores)."""
+    """Display values of every answer for ``utter_intake_summary`` (no scores).
+
+    Text answers are shown exactly as stored (the channel escapes them); a skipped
+    question shows as "(skipped)".
+    """
     age = slots.get("age")
     method = slots.get("contact_method")
     contact = []
@@ -37,7 +69,7 @@ def summary_values(slots: Mapping[str, Any], profile: PracticeProfile) -> Dict[s
         "summary_contact": " and ".join(contact) or "-",
         "summary_region": str(slots.get("region") or "-"),
         "summary_reason": str(slots.get("reason") or "-"),
-        "summary_previous_therapy": {True: "Yes", False: "No"}.get(
+        "summary_previous_therapy": {True: "Yes", False: "No", SKIPPED: SKIPPED}.get(
             slots.get("previous_therapy"), "-"
         ),
         "summary_hopes": str(slots.get("hopes") or "-"),

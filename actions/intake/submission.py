@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import run_db
 from actions.intake.messages import intake_notification, unsaved_urgent_notification
 from actions.intake.state import is_stopped, reset_intake_events
-from secure_base.intake import CONFIRM_SLOT, CONSENT_SLOT, SUBMISSION_ID_SLOT
+from secure_base.intake import CONFIRM_SLOT, CONSENT_SLOT, STOPPED_SLOT, SUBMISSION_ID_SLOT
 from secure_base.intake.store import mark_notified, record_from_slots, submit_intake
 from secure_base.intake.validators import licensed_region_of
 from secure_base.logsafe import describe_error
@@ -44,8 +44,11 @@ class ActionSubmitIntake(Action):
         """Store, notify and reset; on a database failure keep everything for a retry."""
         slots = tracker.slots
         profile = load_profile()
-        if is_stopped(slots, profile):
-            # Declined or under age: the reason was given; nothing is stored.
+        if slots.get(STOPPED_SLOT) == "paused":
+            # Paused at the person's wish: answers kept for "continue intake".
+            return [SlotSet(STOPPED_SLOT, None)]
+        if slots.get(STOPPED_SLOT) or is_stopped(slots, profile):
+            # Stopped, declined or under age: the person was told; nothing is stored.
             return reset_intake_events()
         if slots.get(CONFIRM_SLOT) is not True:
             if slots.get(SUBMISSION_ID_SLOT) and not slots.get(CONSENT_SLOT):

@@ -20,9 +20,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.intake.edits import edit_targets
+from actions.intake.edits import correction_targets, edit_targets, without_rejected_value
 from actions.intake.form_base import IntakeFormBase, SlotValues, Turn, answer_validator
-from actions.intake.messages import summary_values
+from actions.intake.messages import field_label, shown_value, summary_values
 from actions.intake.state import (
     consent_version,
     is_consent_version,
@@ -36,9 +36,14 @@ from secure_base.intake import (
     CONFIRM_SLOT,
     CONSENT_SLOT,
     GAD_SLOTS,
+    INTAKE_SLOTS,
+    OPTIONAL_SLOTS,
     PHQ_SLOTS,
+    SKIPPED,
     STARTED_AT_SLOT,
+    STOPPED_SLOT,
     SUBMISSION_ID_SLOT,
+    TRIES_SLOT,
     URGENT_SLOT,
     scoring,
 )
@@ -46,12 +51,15 @@ from secure_base.intake.validators import (
     CONTACT_CHOICES,
     PAYMENT_CHOICES,
     InvalidAnswer,
+    find_email_address,
+    find_phone_number,
     is_below_minimum_age,
+    is_skip,
     licensed_region_of,
-    normalise_phone,
+    match_choice,
     parse_age,
     parse_yes_no,
-    validate_email_address,
+    stop_wish,
     validate_name,
     validate_region,
 )
@@ -59,6 +67,12 @@ from secure_base.intake.validators import (
 logger = logging.getLogger(__name__)
 
 SUMMARY_RESPONSE = "utter_intake_summary"
+CANCEL_INTENT = "cancel_intake"
+# The other contact method, for "can you email me instead?" asked for a phone number.
+OTHER_CONTACT = {"email": "phone", "phone": "email"}
+# Said when the contact detail asked for cannot be skipped, or only its method was named.
+CANNOT_SKIP = {"email": "utter_intake_cannot_skip_email", "phone": "utter_intake_cannot_skip_phone"}
+NEED_DETAIL = {"email": "utter_intake_need_email", "phone": "utter_intake_need_phone"}
 # How an acute intake answer is recorded as a crisis event.
 ACUTE_ANSWER_LAYER = "intake_asq"
 ACUTE_ANSWER_RULE = "asq_5_acute"
@@ -149,6 +163,8 @@ class ValidateIntakeForm(IntakeFormBase):
         The summary is shown whenever the form moves on to the confirmation question from
         another question (or on resuming), not when the confirmation is asked again.
         """
+        if tracker.get_slot(STOPPED_SLOT) or is_stopped(tracker.slots, self.profile):
+            return SlotSet(REQUESTED_SLOT, None)  # stopped or paused just now: end the form
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         next_slot = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         if next_slot == CONFIRM_SLOT and tracker.get_slot(REQUESTED_SLOT) != CONFIRM_SLOT:
@@ -161,13 +177,144 @@ class ValidateIntakeForm(IntakeFormBase):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Validate; on resuming a paused intake, first say so."""
-        if (
-            tracker.get_slot(REQUESTED_SLOT) is None
-            and is_consent_version(tracker.get_slot(CONSENT_SLOT))
-            and not is_stopped(tracker.slots, self.profile)
-        ):
-            dispatcher.utter_message(response="utter_intake_resume")
-        return await super().run(dispatcher, tracker, domain)
+        events: List[EventType] = []
+        if tracker.get_slot(REQUESTED_SLOT) is None:
+            if tracker.get_slot(STOPPED_SLOT) is not None:
+                # A pause that ended without action_submit_intake: resume regardless.
+                tracker.slots[STOPPED_SLOT] = None
+                events.append(SlotSet(STOPPED_SLOT, None))
+            if is_consent_version(tracker.get_slot(CONSENT_SLOT)) and not is_stopped(
+                tracker.slots, self.profile
+            ):
+                dispatcher.utter_message(response="utter_intake_resume")
+        return events + await super().run(dispatcher, tracker, domain)
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Read the answer as a whole first (stop, skip, correction), then validate it.
+
+        Only a message the person just sent to the question being asked is read this way;
+        a value re-validated on resuming goes straight to its ``validate_<slot>``.
+        """
+        turn = Turn(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested and answered_just_now(tracker):
+            handled = self.read_whole_answer(turn, requested)
+            if handled is not None:
+                return [SlotSet(name, value) for name, value in handled.items()]
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        tries = turn.tries()
+        if requested in tries and tracker.slots.get(requested) is not None:
+            del tries[requested]  # answered: a later edit starts counting afresh
+            events.append(SlotSet(TRIES_SLOT, tries))
+        return events
+
+    # ---- the answer as a whole: stop, skip, a correction ----------------------------
+
+    def read_whole_answer(self, turn: Turn, requested: str) -> Optional[SlotValues]:
+        """Handle a wish to stop, a skip or a correction; ``None`` validates the answer.
+
+        Intent first, then the text: a ``cancel_intake`` message never fills the slot
+        (``not_intent`` in the domain). A clear wish to stop (in the text) stops at once;
+        a ``cancel_intake`` message that is not clear is left to the rule that asks
+        "Would you like to stop the intake?".
+        """
+        message = turn.tracker.latest_message or {}
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        intent = (message.get("intent") or {}).get("name")
+        if intent == "crisis":
+            return None  # the crisis policy answers; never read a crisis message as a stop
+        wish = stop_wish(text)
+        if wish in ("stop", "pause"):
+            return self.stop(turn, requested, paused=wish == "pause")
+        if intent == CANCEL_INTENT:
+            return None  # not clear: the form is rejected and the rule asks to confirm
+        if requested not in turn.tracker.slots_to_validate():
+            return None  # not mapped to the question (e.g. delete_my_data): no answer
+        if wish == "unsure":
+            turn.say("utter_intake_stop_offer")
+            return {requested: None}
+        if is_skip(text):
+            return self.skip(turn, requested)
+        if requested == CONSENT_SLOT:
+            return None
+        return self.correct_earlier_answer(turn, requested, text)
+
+    def stop(self, turn: Turn, requested: str, *, paused: bool) -> SlotValues:
+        """Stop at once: a pause keeps the answers, a stop discards them.
+
+        Before consent there is nothing to keep: a stop is a declined consent.
+        """
+        if requested == CONSENT_SLOT:
+            turn.say("utter_intake_declined")
+            return {CONSENT_SLOT: False}
+        if paused:
+            turn.say("utter_intake_paused")
+            return {requested: None, TRIES_SLOT: None, STOPPED_SLOT: "paused"}
+        turn.say("utter_intake_stopped")
+        return {**{name: None for name in INTAKE_SLOTS}, STOPPED_SLOT: "discarded"}
+
+    def skip(self, turn: Turn, requested: str) -> SlotValues:
+        """Skip an optional question; say why a question the practice needs cannot be."""
+        method = turn.tracker.get_slot("contact_method")
+        if requested in OPTIONAL_SLOTS:
+            turn.say("utter_intake_skipped")
+            return {requested: SKIPPED}
+        if requested in OTHER_CONTACT and method == "either":
+            # Both were offered: keep the other one only.
+            turn.say("utter_intake_skipped")
+            return {requested: None, "contact_method": OTHER_CONTACT[requested]}
+        return self.failed(turn, requested, CANNOT_SKIP.get(requested, "utter_intake_cannot_skip"))
+
+    def correct_earlier_answer(self, turn: Turn, requested: str, text: str) -> Optional[SlotValues]:
+        """Update an earlier answer the person corrects, then ask the same question again.
+
+        Returns ``None`` (the text is validated as the answer) when the text corrects no
+        earlier answer, or the corrected value cannot be read from it.
+        """
+        slots = turn.tracker.slots
+        found = (
+            (target, self.corrected_value(target, text))
+            for target in correction_targets(text, requested, slots)
+        )
+        target, value = next(((t, v) for t, v in found if v is not None), (None, None))
+        if target is None:
+            return None
+        if target == "age" and is_below_minimum_age(value, self.profile.intake.minimum_age):
+            turn.say("utter_intake_under_age")
+            return {"age": value}
+        turn.say(
+            "utter_intake_corrected", field=field_label(target), value=shown_value(target, value)
+        )
+        values: SlotValues = {target: value}
+        if requested == CONFIRM_SLOT:
+            # The summary is the question: show it again with the change.
+            turn.say(SUMMARY_RESPONSE, **summary_values({**slots, **values}, self.profile))
+        return {**values, requested: None}
+
+    def corrected_value(self, target: str, text: str) -> Any:
+        """The new value of ``target`` in a correction, or ``None`` if none can be read."""
+        text = without_rejected_value(text)
+        parsers = {
+            "preferred_name": validate_name,
+            "email": find_email_address,
+            "phone": find_phone_number,
+            "age": lambda t: parse_age(t, self.profile.intake.minimum_age),
+        }
+        choices = {
+            "contact_method": CONTACT_CHOICES,
+            "session_format": session_format_choices(self.profile),
+            "payment": PAYMENT_CHOICES,
+        }
+        if target in choices:
+            return match_choice(text, choices[target])
+        if target not in parsers:
+            return None
+        try:
+            return parsers[target](text)
+        except InvalidAnswer:
+            return None
 
     # ---- consent and details ----------------------------------------------------
 
@@ -180,7 +327,8 @@ class ValidateIntakeForm(IntakeFormBase):
             return {CONSENT_SLOT: value if is_consent_version(value) else None}
         answer = parse_yes_no(value)
         if answer is None:
-            return self.reject(turn, CONSENT_SLOT, "utter_intake_invalid_consent")
+            # action_ask_intake_consent re-asks with a short question, not the whole text.
+            return self.reject(turn, CONSENT_SLOT)
         if not answer:
             turn.say("utter_intake_declined")
             return {CONSENT_SLOT: False}
@@ -197,7 +345,6 @@ class ValidateIntakeForm(IntakeFormBase):
         "Validate the name the person would like to be called.",
         parse=validate_name,
         invalid_response="utter_intake_invalid_name",
-        explain=False,
     )
 
     def validate_age(
@@ -225,22 +372,55 @@ class ValidateIntakeForm(IntakeFormBase):
         "Email, phone or either.",
         choices=CONTACT_CHOICES,
     )
-    validate_email = answer_validator(
-        IntakeFormBase.check_parsed,
-        "email",
-        "Validate the email address (syntax only, normalised; no DNS lookups).",
-        parse=validate_email_address,
-        invalid_response="utter_intake_invalid_email",
-        recheck_stored=True,
-    )
-    validate_phone = answer_validator(
-        IntakeFormBase.check_parsed,
-        "phone",
-        "Validate the phone number; store it as E.164 (US unless a country code is given).",
-        parse=normalise_phone,
-        invalid_response="utter_intake_invalid_phone",
-        recheck_stored=True,
-    )
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """The email address, also inside a sentence (syntax only, normalised; no DNS)."""
+        turn = Turn(dispatcher, tracker, domain)
+        return self.contact_detail_switch(turn, "email", value) or self.check_parsed(
+            turn,
+            "email",
+            value,
+            parse=find_email_address,
+            invalid_response="utter_intake_invalid_email",
+            recheck_stored=True,
+        )
+
+    def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """The phone number, also inside a sentence; stored as E.164 (US by default)."""
+        turn = Turn(dispatcher, tracker, domain)
+        return self.contact_detail_switch(turn, "phone", value) or self.check_parsed(
+            turn,
+            "phone",
+            value,
+            parse=find_phone_number,
+            invalid_response="utter_intake_invalid_phone",
+            recheck_stored=True,
+        )
+
+    def contact_detail_switch(self, turn: Turn, slot: str, value: Any) -> Optional[SlotValues]:
+        """Handle a contact method given where an address or number was asked.
+
+        "Can you email me instead?" asked for a phone number switches to email; "text is
+        better" (the same method) says that the number itself is needed. ``None`` when the
+        answer names no contact method (or also holds an address or digits).
+        """
+        if not turn.is_fresh(slot) or not isinstance(value, str):
+            return None
+        if "@" in value or any(char.isdigit() for char in value):
+            return None
+        method = match_choice(value, CONTACT_CHOICES)
+        if method == slot:
+            turn.say(NEED_DETAIL[slot])
+            return {slot: None}
+        if method == OTHER_CONTACT[slot]:
+            label = next(c.label for c in CONTACT_CHOICES if c.value == method).lower()
+            turn.say("utter_intake_contact_switched", method=label)
+            return {slot: None, "contact_method": method}
+        return None
 
     def validate_region(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -253,7 +433,6 @@ class ValidateIntakeForm(IntakeFormBase):
             value,
             parse=validate_region,
             invalid_response="utter_intake_invalid_region",
-            explain=False,
         )
         region = values["region"]
         if region is not None and turn.is_fresh("region"):
@@ -310,9 +489,10 @@ class ValidateIntakeForm(IntakeFormBase):
         """
         turn = Turn(dispatcher, tracker, domain)
         slot = scoring.ASQ_ACUITY_SLOT
-        answer = self.check_yes_no(turn, slot, value)
+        values = self.check_yes_no_answer(turn, slot, value)
+        answer = values[slot]
         if answer is None or not turn.is_fresh(slot):
-            return {slot: answer}
+            return values
         if answer:
             turn.say(CRISIS_RESPONSE)
             turn.say("utter_intake_marked_urgent")
@@ -352,6 +532,24 @@ class ValidateIntakeForm(IntakeFormBase):
             turn.say("utter_intake_which_change")
             return {CONFIRM_SLOT: None}
         return self.reject(turn, CONFIRM_SLOT, "utter_intake_invalid_confirm")
+
+
+def answered_just_now(tracker: Tracker) -> bool:
+    """Whether the form runs on a message the person just sent (not after another action).
+
+    After an unhappy path ("stop?" - "no") the form runs again on an older message,
+    which must not be read as an answer a second time.
+    """
+    seen_form = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("slot", "active_loop", "user_featurization"):
+            continue
+        if kind == "action" and event.get("name") == "intake_form" and not seen_form:
+            seen_form = True
+            continue
+        return kind == "user"
+    return False
 
 
 def _add_item_validators() -> None:

@@ -30,7 +30,16 @@ FORM_SLOTS = (CONSENT_SLOT, *DETAIL_SLOTS, *SCREENING_SLOTS, CONFIRM_SLOT)
 STARTED_AT_SLOT = "intake_started_at"
 URGENT_SLOT = "intake_urgent"
 SUBMISSION_ID_SLOT = "intake_submission_id"
-INTAKE_SLOTS = (*FORM_SLOTS, STARTED_AT_SLOT, URGENT_SLOT)
+# How many answers to each question could not be used ({slot: count}), to offer a way
+# forward after two; and why the form ended early ("discarded" or "paused").
+TRIES_SLOT = "intake_tries"
+STOPPED_SLOT = "intake_stopped"
+INTAKE_SLOTS = (*FORM_SLOTS, STARTED_AT_SLOT, URGENT_SLOT, TRIES_SLOT, STOPPED_SLOT)
+# Questions a person may skip ("skip"): staff can work without these answers. Email or
+# phone may also be skipped when the person chose "either" (the other one is kept).
+OPTIONAL_SLOTS = ("previous_therapy", "hopes", "availability")
+# The stored value of a skipped question (stored as no answer in the submission).
+SKIPPED = "(skipped)"
 
 __all__ = [
     "ASQ_SLOTS",
@@ -40,9 +49,13 @@ __all__ = [
     "FORM_SLOTS",
     "GAD_SLOTS",
     "INTAKE_SLOTS",
+    "OPTIONAL_SLOTS",
     "PHQ_SLOTS",
     "SCREENING_SLOTS",
+    "SKIPPED",
     "STARTED_AT_SLOT",
+    "STOPPED_SLOT",
     "SUBMISSION_ID_SLOT",
+    "TRIES_SLOT",
     "URGENT_SLOT",
 ]

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from secure_base import notify
-from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS
+from secure_base.intake import ASQ_SLOTS, GAD_SLOTS, PHQ_SLOTS, SKIPPED
 from secure_base.intake.models import STATUS_NEW, STATUSES, IntakeSubmission
 from secure_base.intake.scoring import score_screening
 from secure_base.sqltypes import utcnow
@@ -102,6 +102,8 @@ def record_from_slots(
         licensed_region: The licensed region the person's answer named, if any.
 
     """
+    # A skipped question is stored as no answer.
+    slots = {name: (None if value == SKIPPED else value) for name, value in slots.items()}
     started_at = slots.get("intake_started_at") or ""
     method = slots.get("contact_method")
     email = slots.get("email") if method in ("email", "either") else None

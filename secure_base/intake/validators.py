@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any, Optional
 
 import phonenumbers
@@ -104,7 +105,15 @@ NO_PAYLOADS = {"/deny"}
 
 
 class InvalidAnswer(ValueError):
-    """An answer that cannot be used; ``str(exc)`` is a reason fit to show the person."""
+    """An answer that cannot be used.
+
+    ``str(exc)`` says why, for tests and developers; the person gets a plain-language
+    response chosen by ``kind`` (``"invalid"``, or ``"too_long"`` for free text).
+    """
+
+    def __init__(self, message: str = "", kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def normalise(text: str) -> str:
@@ -155,6 +164,25 @@ def parse_yes_no(text: Any) -> Optional[bool]:
         return True
     if norm in NO_WORDS:
         return False
+    return _yes_no_in_sentence(norm, stripped)
+
+
+# A clear yes or no at the start of a longer answer ("yes that's fine", "nope, never").
+_YES_STARTS = {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "absolutely", "definitely"}
+_NO_STARTS = {"no", "nope", "nah", "never"}
+_NEGATIONS = re.compile(r"\b(no|not|don t|do not|never|nope|but)\b")
+
+
+def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
+    """Read "yes that's fine" as yes and "no, never have" as no; a question is neither."""
+    words = norm.split()
+    if len(words) < 2 or "?" in text or norm in ("no problem", "no worries"):
+        return True if norm in ("no problem", "no worries") else None
+    rest = " ".join(words[1:])
+    if words[0] in _YES_STARTS and not _NEGATIONS.search(rest):
+        return True
+    if words[0] in _NO_STARTS and not re.search(r"\b(yes|but)\b", rest):
+        return False
     return None
 
 
@@ -200,6 +228,166 @@ def normalise_phone(text: Any, default_region: str = DEFAULT_PHONE_REGION) -> st
             raise InvalidAnswer("That number seems to have too few or too many digits.")
         raise InvalidAnswer("That isn't a phone number I can recognise.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Something shaped like an address inside a sentence ("thanks! it's jo@example.com.").
+_EMAIL_IN_TEXT = re.compile(r"[^\s<>()\[\]{},;:\"']*@[^\s<>()\[\]{},;:\"']*")
+
+
+def find_email_address(text: Any) -> str:
+    """Return the one e-mail address in an answer, normalised; see :func:`validate_email_address`.
+
+    The address may stand alone or sit inside a sentence ("sure, it's jo@example.com").
+
+    Raises:
+        InvalidAnswer: When the answer holds no valid address, or two different ones.
+
+    """
+    if not isinstance(text, str):
+        return validate_email_address(text)
+    candidates = [c.strip(".!?") for c in _EMAIL_IN_TEXT.findall(text)]
+    candidates = [c for c in candidates if c]
+    if not candidates:
+        return validate_email_address(text)
+    found = set()
+    first_error: Optional[InvalidAnswer] = None
+    for candidate in candidates:
+        try:
+            found.add(validate_email_address(candidate))
+        except InvalidAnswer as exc:
+            first_error = first_error or exc
+    if len(found) == 1:
+        return found.pop()
+    if found:
+        raise InvalidAnswer("That answer has more than one e-mail address in it.")
+    raise first_error or InvalidAnswer("That doesn't look like an e-mail address.")
+
+
+def find_phone_number(text: Any, default_region: str = DEFAULT_PHONE_REGION) -> str:
+    """Return the one phone number in an answer in E.164 form; see :func:`normalise_phone`.
+
+    The number may stand alone or sit inside a sentence ("sure, my number is 207 555
+    0123"); :class:`phonenumbers.PhoneNumberMatcher` finds it.
+
+    Raises:
+        InvalidAnswer: When the answer holds no valid number, or two different ones.
+
+    """
+    if not isinstance(text, str) or not re.search(r"[^\W\d_]", text):
+        return normalise_phone(text, default_region)  # digits and punctuation only
+    candidate = text.replace("00", "+", 1) if text.strip().startswith("00") else text
+    matches = phonenumbers.PhoneNumberMatcher(
+        candidate, default_region, leniency=phonenumbers.Leniency.POSSIBLE
+    )
+    found = set()
+    first_error: Optional[InvalidAnswer] = None
+    for match in matches:
+        try:
+            found.add(normalise_phone(match.raw_string, default_region))
+        except InvalidAnswer as exc:
+            first_error = first_error or exc
+    if len(found) == 1:
+        return found.pop()
+    if found:
+        raise InvalidAnswer("That answer has more than one phone number in it.")
+    raise first_error or InvalidAnswer("That doesn't look like a phone number.")
+
+
+# Answers that ask to leave an optional question out (compared after :func:`normalise`).
+SKIP_ANSWERS = {
+    "skip",
+    "skip it",
+    "skip this",
+    "skip this one",
+    "skip that",
+    "skip please",
+    "please skip",
+    "pass",
+    "next",
+    "next question",
+    "rather not say",
+    "i d rather not say",
+    "i would rather not say",
+    "prefer not to say",
+    "i prefer not to say",
+    "i d prefer not to say",
+    "i d rather not",
+    "i d rather skip",
+    "i d rather skip this",
+    "can we skip this",
+    "can i skip this",
+    "can we skip this one",
+    "can i skip this one",
+    "can we skip it",
+    "can i skip it",
+    "no comment",
+    "n a",
+}
+
+
+def is_skip(text: Any) -> bool:
+    """Whether the answer asks to skip the question ("skip", "I'd rather not say")."""
+    return isinstance(text, str) and normalise(text) in SKIP_ANSWERS
+
+
+# A wish to stop the intake, read from the whole answer so that "I want to stop pushing
+# people away" (an answer) is not taken for "I want to stop" (a wish to stop).
+_STOP_LEAD = r"(?:(?:actually|sorry|um+|hm+|ok|okay|oh|honestly|you know what|please|no|wait)\s)*"
+_STOP_TAIL = (
+    r"(?:\s(?:this|it|the intake|this intake|the form|this form|the questions|these questions"
+    r"|now|here|please|for now|thanks|thank you|sorry|right now|after all|anymore|any more"
+    r"|then|ok|okay))*"
+)
+_PAUSE_CORE = (
+    r"maybe later|later|later please|not right now|pause|pause it|can we pause"
+    r"|(?:can we|can i|i ll|i will|let s) (?:do|finish|continue) (?:(?:this|it) )?later"
+    r"|i ll come back(?: to (?:this|it))?(?: later)?|i ll come back later|another time"
+    r"|some other time|brb|be right back|i need a break|can we take a break|take a break"
+    r"|let s continue later|continue later|finish later"
+)
+_STOP_CORE = (
+    r"stop|cancel|quit|exit|abort|halt|forget it|never ?mind|i m not ready|i am not ready"
+    r"|not ready|i m not ready for this|i m not ready yet|i m not ready to do this"
+    r"|i don t want to do this|i don t want to continue|i don t want to do the form"
+    r"|i don t want to sign up|i changed my mind|i ve changed my mind"
+    r"|i changed my mind about the intake|can we stop|could we stop|can i stop|let s stop"
+    r"|i want to stop|i d like to stop|i would like to stop|i want to quit|i d like to quit"
+    r"|get me out of (?:here|this|this form)|stop asking me questions"
+    r"|i d like to leave|i want to leave|scrap|scrap the form|discard my intake"
+    r"|cancel my application|end (?:the|this) (?:intake|form)"
+    r"|stop (?:the|this) (?:intake|form|questionnaire)"
+    r"|i want to quit the questionnaire|i don t want to do this form"
+    r"|let s stop here cancel it|never mind quit|stop this please"
+)
+_UNSURE_CORE = (
+    r"i m not sure about this|not sure about this|i m not sure i want to do this"
+    r"|not sure i want to do this|i m not sure i m ready|do i have to|do i have to do this"
+    r"|this is a lot|this is too much|i m having second thoughts|having second thoughts"
+    r"|i don t know about this|i don t know if i want to do this"
+)
+STOP_WISHES = (
+    ("pause", re.compile(rf"{_STOP_LEAD}(?:{_PAUSE_CORE}){_STOP_TAIL}")),
+    ("stop", re.compile(rf"{_STOP_LEAD}(?:{_STOP_CORE}){_STOP_TAIL}")),
+    ("unsure", re.compile(rf"{_STOP_LEAD}(?:{_UNSURE_CORE}){_STOP_TAIL}")),
+)
+
+
+def stop_wish(text: Any) -> Optional[str]:
+    """Read a wish to stop the intake from an answer.
+
+    Returns:
+        ``"pause"`` (carry on later: "maybe later", "can we pause?"), ``"stop"`` ("I'm not
+        ready", "can we stop", "forget it"), ``"unsure"`` ("do I have to?", "this is a
+        lot"), or ``None`` when the answer is no wish to stop.
+
+    """
+    if not isinstance(text, str) or is_payload(text):
+        return None
+    norm = normalise(text)
+    for wish, pattern in STOP_WISHES:
+        if pattern.fullmatch(norm):
+            return wish
+    return None
 
 
 def format_phone(e164: str) -> str:
@@ -320,24 +508,70 @@ def is_below_minimum_age(age: Any, minimum_age: int) -> bool:
     return False
 
 
+# A name: words of letters (accented too), joined by spaces, hyphens or apostrophes; a
+# word may end in a period ("Jr.") and initials may be written "J.R.".
+_NAME_WORD = r"(?:(?:[^\W\d_]\.)+|[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?)"
+_NAME = re.compile(rf"{_NAME_WORD}(?: {_NAME_WORD})*")
+MAX_NAME_CHARS = 50
+MAX_NAME_WORDS = 5
+# Where a name starts inside a sentence ("thanks, you can call me Sam").
+_NAME_INTRO = re.compile(
+    r"\b(?:my name is|my name's|my name\u2019s|name is|name's|call me|i go by|i'm|i\u2019m"
+    r"|i am|it's|it\u2019s|its|this is)\s+",
+    re.IGNORECASE,
+)
+# Where it ends: a comma, "not Batman", "please", "thanks", "though" ...
+_NAME_END = re.compile(
+    r"\s*(?:[,;:!?()]|\s-\s|\bnot\b|\bplease\b|\bthanks?\b|\bthank you\b|\bthough\b|\bif\b"
+    r"|\bfor short\b|\binstead\b|\bis fine\b|\bis good\b|\bbut\b).*$",
+    re.IGNORECASE,
+)
+_NAME_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|sure|ok|okay|yes|yeah|thanks|thank you|oh|um|uh|well)\b[\s,.!]*)+",
+    re.IGNORECASE,
+)
+_NAME_HELP = "Just the name you'd like us to use is fine, for example Sam."
+
+
+def extract_name(text: str) -> str:
+    """Return the part of a sentence that is the name ("call me Sam" gives "Sam")."""
+    name = re.sub(r"\s+", " ", text).strip()
+    # The last introduction wins: "actually I'm ... my name is Dana".
+    intro = next(reversed(list(_NAME_INTRO.finditer(name))), None)
+    if intro is not None:
+        name = name[intro.end() :]
+    else:
+        name = _NAME_GREETING.sub("", name)
+    name = _NAME_END.sub("", name)
+    return name.strip().strip(".!").strip()
+
+
 def validate_name(text: Any) -> str:
-    """Return the preferred name, trimmed.
+    """Return the preferred name, read from the answer and checked to be a name.
+
+    "Sam", "call me Sam", "thanks! my name is Jo Anne" and "actually my name is Dana, not
+    Batman" give the name. Letters (accented too), spaces, hyphens and apostrophes are
+    accepted; markup, web addresses, digits and very long answers are not.
 
     Raises:
-        InvalidAnswer: When the text is empty, too long, a question or a payload.
+        InvalidAnswer: When no name can be read from the answer.
 
     """
     if not isinstance(text, str):
-        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
-    name = re.sub(r"\s+", " ", text).strip().strip(".!").strip()
-    if not name or is_payload(name) or not re.search(r"[^\W\d_]", name):
-        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
-    if "?" in name or len(name) > MAX_NAME_LENGTH or len(name.split()) > 6:
-        raise InvalidAnswer("Just the name you'd like us to use is fine, for example Sam.")
-    for prefix in ("my name is ", "i'm ", "i am ", "call me ", "it's ", "its ", "name is "):
-        if name.lower().startswith(prefix) and len(name) > len(prefix):
-            name = name[len(prefix) :].strip()
-            break
+        raise InvalidAnswer(_NAME_HELP)
+    raw = re.sub(r"\s+", " ", text).strip()
+    if not raw or is_payload(raw) or "?" in raw or len(raw) > MAX_NAME_LENGTH:
+        raise InvalidAnswer(_NAME_HELP)
+    if re.search(r"[<>{}\[\]@/\\=]|https?:|www\.|\.(com|org|net|io)\b", raw, re.IGNORECASE):
+        raise InvalidAnswer(_NAME_HELP)  # markup or a web/email address is not a name
+    name = extract_name(raw)
+    if (
+        not name
+        or len(name) > MAX_NAME_CHARS
+        or len(name.split()) > MAX_NAME_WORDS
+        or not _NAME.fullmatch(name)
+    ):
+        raise InvalidAnswer(_NAME_HELP)
     return name
 
 
@@ -356,7 +590,8 @@ def validate_free_text(text: Any, max_length: int = MAX_FREE_TEXT_LENGTH) -> str
     if len(value) > max_length:
         raise InvalidAnswer(
             f"That's a little long for this form (up to {max_length} characters). "
-            "A short version is fine: you can say more in your first session."
+            "A short version is fine: you can say more in your first session.",
+            kind="too_long",
         )
     return value
 
@@ -399,7 +634,30 @@ def match_choice(text: Any, choices: Sequence[Choice]) -> Optional[str]:
             key = normalise(name)
             if key and re.search(rf"(^|\s){re.escape(key)}($|\s)", norm):
                 found.add(choice.value)
+    if not found:
+        found = _close_choices(norm, choices)
     return found.pop() if len(found) == 1 else None
+
+
+# How alike a misspelt word and an option must be ("emial", "insurence", "onlin").
+TYPO_SIMILARITY = 0.8
+
+
+def _close_choices(norm: str, choices: Sequence[Choice]) -> set[str]:
+    """The choices a typo in the answer comes close to (words of at least 4 letters)."""
+    words = norm.split()
+    found = set()
+    for choice in choices:
+        for name in (choice.label, choice.value.replace("_", " "), *choice.synonyms):
+            key = normalise(name)
+            size = len(key.split())
+            if len(key) < 4:
+                continue
+            for start in range(len(words) - size + 1):
+                part = " ".join(words[start : start + size])
+                if SequenceMatcher(None, part, key).ratio() >= TYPO_SIMILARITY:
+                    found.add(choice.value)
+    return found
 
 
 CONTACT_CHOICES = (
