@@ -36,6 +36,10 @@ from secure_base.settings import PROJECT_ROOT
 TEMPLATE_DIR = PROJECT_ROOT / "data" / "responses"
 # Responses that already carry the crisis numbers, or would be noise with them.
 NO_REMINDER_PREFIXES = ("utter_crisis", "utter_distress_check_in")
+# Parts of a reply that is several messages (an acknowledgement before the answer, one
+# card per article after the intro): the reminder goes once, on the answer or the intro.
+NO_REMINDER_PREFIXES += ("utter_acknowledge_",)
+NO_REMINDER_NAMES = frozenset({"utter_article"})
 
 Responses = Dict[Text, List[Dict[Text, Any]]]
 
@@ -96,7 +100,7 @@ def with_crisis_reminders(
     condition = [{"type": "slot", "name": slot, "value": True}]
     for name, variations in responses.items():
         result[name] = list(variations)
-        if name.startswith(NO_REMINDER_PREFIXES):
+        if name.startswith(NO_REMINDER_PREFIXES) or name in NO_REMINDER_NAMES:
             continue
         for variation in variations:
             if variation.get("condition") or not variation.get("text"):
