@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from secure_base.catalog.articles import article_files, parse_article  # noqa: E402
 from secure_base.crisis import CRISIS_RESPONSE  # noqa: E402
 from secure_base.profile import load_profile  # noqa: E402
-from tests.stack import Stack, latest_model  # noqa: E402
+from tests.stack import Stack, latest_model, run_module  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "heldout"
 SCENARIOS = HELDOUT / "scenarios"
@@ -399,7 +399,13 @@ def main() -> int:
     authors = load_authors(args.batch)
     failed_gates = []
     with tempfile.TemporaryDirectory(prefix="eval-conversations-") as data_dir:
-        stack = Stack(Path(data_dir), model).start()
+        stack = Stack(Path(data_dir), model)
+        # The article catalog, imported as `make run` does (scripts/run.sh).
+        imported = run_module("secure_base.catalog", "import", "--dir", "articles", env=stack.env)
+        if imported.returncode != 0:
+            print(imported.stdout + imported.stderr, file=sys.stderr)
+            return 1
+        stack.start()
         try:
             by_batch: dict[str, Counter] = {}
             for author in authors:
