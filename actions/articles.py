@@ -23,9 +23,9 @@ to hear more, not for articles: it gets the deeper answer (``utter_more_<key>``)
 ``action_pick_article`` answers a number after a list ("2"): that article again (slot
 ``last_articles`` keeps the latest list in order).
 
-``action_offer_reading`` runs after each FAQ answer and sends ``utter_offer_more`` at
-most once per topic and at most every third FAQ answer, and only for topics the catalog
-has articles on; otherwise it stays silent.
+``may_offer_reading`` decides whether an FAQ answer (``action_answer_faq``) carries the
+offer to read: at most once per topic, at most every third FAQ answer, and only for
+topics the catalog has articles on.
 """
 
 from __future__ import annotations
@@ -320,27 +320,6 @@ def _has_articles(session: Session, topic_key: str) -> bool:
 
     stmt = select(ArticleTopic.article_id).where(ArticleTopic.topic_key == topic_key).limit(1)
     return session.execute(stmt).first() is not None
-
-
-class ActionOfferReading(Action):
-    """After an FAQ answer, offers to go deeper or read more, without nagging."""
-
-    def name(self) -> str:
-        """Action name used in the domain."""
-        return "action_offer_reading"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        """Sends ``utter_offer_more`` when allowed; otherwise nothing."""
-        key = latest_faq_key(tracker)
-        if not key:
-            return []
-        events: List[EventType] = [SlotSet(LAST_TOPIC_SLOT, key)]
-        if await may_offer_reading(tracker, key):
-            dispatcher.utter_message(response=OFFER_RESPONSE)
-            events.append(SlotSet(OFFERED_SLOT, offered_topics(tracker) + [key]))
-        return events
 
 
 def offered_topics(tracker: Tracker) -> List[str]:

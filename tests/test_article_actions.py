@@ -1,5 +1,5 @@
-"""action_recommend_articles and action_offer_reading with real rasa_sdk trackers and
-dispatchers, against a real database (SQLite data dir; PostgreSQL when configured),
+"""action_recommend_articles and the reading offer (may_offer_reading) with real rasa_sdk
+trackers and dispatchers, against a real database (SQLite data dir; PostgreSQL when configured),
 plus the article responses and NLU data as Rasa reads them."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 
-from actions.articles import ActionOfferReading, ActionRecommendArticles
+from actions.articles import ActionRecommendArticles, may_offer_reading
+from actions.common import latest_faq_key
 from secure_base.catalog.loader import import_directory
 from secure_base.db import dispose_engines, get_engine, make_engine, session_scope
 from tests.conftest import POSTGRES_URL
@@ -346,44 +346,35 @@ def faq_events(*keys: str, offered_after: tuple[int, ...] = ()) -> list[dict]:
     return events
 
 
-async def offer(events: list[dict], offered: list[str] | None = None) -> tuple[list, list[str]]:
-    dispatcher = CollectingDispatcher()
+async def offer(events: list[dict], offered: list[str] | None = None) -> bool:
+    """Whether action_answer_faq's answer to the latest FAQ question carries the offer."""
     tracker = make_tracker(events, slots={"reading_offered": offered})
-    result = await ActionOfferReading().run(dispatcher, tracker, {"responses": {}})
-    return result, responses(dispatcher)
+    return await may_offer_reading(tracker, latest_faq_key(tracker))
 
 
 async def test_first_faq_answer_gets_an_offer(catalog) -> None:
-    events, sent = await offer(faq_events("boundaries_without_guilt"))
-    assert sent == ["utter_offer_more"]
-    assert slot(events, "reading_offered") == ["boundaries_without_guilt"]
-    assert slot(events, "last_topic") == "boundaries_without_guilt"
+    assert await offer(faq_events("boundaries_without_guilt"))
 
 
 async def test_offer_at_most_once_per_topic(catalog) -> None:
-    events, sent = await offer(
+    assert not await offer(
         faq_events(
             "co_regulation", "anxious_attachment", "self_worth", "co_regulation", offered_after=(0,)
         ),
         offered=["co_regulation"],
     )
-    assert sent == []
-    assert slot(events, "last_topic") == "co_regulation"
-    assert not [e for e in events if e.get("name") == "reading_offered"]
 
 
 async def test_offer_not_more_often_than_every_third_answer(catalog) -> None:
-    _, sent = await offer(
+    assert not await offer(
         faq_events("co_regulation", "anxious_attachment", offered_after=(0,)),
         offered=["co_regulation"],
     )
-    assert sent == []
-    _, sent = await offer(
+    assert not await offer(
         faq_events("co_regulation", "self_worth", "what_is_attachment", offered_after=(0,)),
         offered=["co_regulation"],
     )
-    assert sent == []
-    events, sent = await offer(
+    assert await offer(
         faq_events(
             "co_regulation",
             "self_worth",
@@ -393,22 +384,17 @@ async def test_offer_not_more_often_than_every_third_answer(catalog) -> None:
         ),
         offered=["co_regulation"],
     )
-    assert sent == ["utter_offer_more"]
-    assert slot(events, "reading_offered") == ["co_regulation", "anxious_attachment"]
 
 
 async def test_no_offer_without_articles_or_for_logistics(catalog) -> None:
-    events, sent = await offer(faq_events("grief_in_therapy"))
-    assert sent == [] and slot(events, "last_topic") == "grief_in_therapy"
-    events, sent = await offer(faq_events("fees_and_insurance"))
-    assert sent == [] and slot(events, "last_topic") == "fees_and_insurance"
+    assert not await offer(faq_events("grief_in_therapy"))
+    assert not await offer(faq_events("fees_and_insurance"))
 
 
 async def test_offer_stays_silent_on_database_error(app_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SECURE_BASE_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/test")
     dispose_engines()
-    events, sent = await offer(faq_events("co_regulation"))
-    assert sent == [] and events == [SlotSet("last_topic", "co_regulation")]
+    assert not await offer(faq_events("co_regulation"))
 
 
 # ------------------------------------------------- responses and NLU as Rasa reads them
