@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -155,6 +156,38 @@ def cross_validation(folds: int) -> dict[str, float]:
     return scores
 
 
+def answer_or_ask(questions: list[tuple[str, dict]]) -> None:
+    """How action_answer_faq's answer-or-ask rule (secure_base/faq_choice.yml) fares.
+
+    For held-out FAQ questions the NLU routed to ``faq``: answered right, answered wrong,
+    asked with the right topic among the two buttons, asked without it; at the settings
+    in use and at a few others, so the trade-off is visible.
+    """
+    from secure_base.faq_choice import SETTINGS, ClarifySettings, choose, faq_ranking
+
+    def tally(settings: ClarifySettings) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for key, parse in questions:
+            choice = choose(faq_ranking(parse), settings=settings)
+            if choice.key is not None:
+                counts["right" if choice.key == key else "wrong"] += 1
+            else:
+                counts["asked_right" if key in choice.options else "asked_wrong"] += 1
+        return counts
+
+    print(f"\nAnswer or ask on {len(questions)} held-out FAQ questions routed to faq "
+          "(right / wrong answers, asked with / without the right topic):")
+    grid = sorted({(SETTINGS.min_confidence, SETTINGS.min_margin)}
+                  | {(c, m) for c in (0.2, 0.3, 0.4) for m in (0.0, 0.05, 0.1)})
+    for confidence, margin in grid:
+        c = tally(replace(SETTINGS, min_confidence=confidence, min_margin=margin))
+        mark = "  <- in use" if (confidence, margin) == (SETTINGS.min_confidence,
+                                                          SETTINGS.min_margin) else ""
+        print(f"  min_confidence {confidence:.2f} min_margin {margin:.2f}: "
+              f"right {c['right']} wrong {c['wrong']} asked {c['asked_right']}"
+              f"/{c['asked_wrong']}{mark}")
+
+
 def main() -> int:
     """Runs the evaluation, prints it, and returns 1 when a gate fails."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
@@ -222,6 +255,8 @@ def main() -> int:
     if missing:
         print(f"  keys without held-out data: {missing}")
         metrics["topic_accuracy"] = 0.0
+    answer_or_ask([(i[4:], results[t]) for i, t in examples
+                   if i.startswith("faq/") and predicted_label(results[t]).startswith("faq/")])
 
     # Other intents, out-of-scope recall and in-scope accuracy at that threshold.
     in_scope = [(i, t) for i, t in examples if i != "out_of_scope"]
