@@ -49,6 +49,9 @@ _ASKS = _compile((
     r"(?<!hard\s)(?<!easy\s)(?<!difficult\s)\b(?:to|wanna)\s+read\b"
     r"(?!\s+(?:my|his|her|their|people|what|into|the\s+room|me|for))",
     r"\b(?:something|anything|stuff|material)\s+(?:i\s+(?:can|could)\s+)?(?:to\s+)?read\b",
+    # "anything I might read on...", "smth i can read abt...", "a page I could read"
+    r"\b(?:something|anything|smth|sth|stuff|page|pages)\s+(?:\w+\s+)?(?:i|u|you)\s+"
+    r"(?:can|could|might|may|should)\s+read\b",
     r"(?:\b(?:do\s+you\s+have|have\s+you\s+got|you\s+got|got)|^)\s*(?:anything|something)"
     r"\s+(?:good\s+)?(?:on|about)\b(?!\s+(?:my|your)\s+mind)",
     r"\b(?:anything|something)\s+(?:on|about)\s+(?:that|this|it)\b",

@@ -26,6 +26,9 @@ ASKS_FOR_READING = [
     "I\u2019d like to read about boundaries",  # a phone's curly apostrophe
     "link pls",
     "reading suggestions on attachment patterns in adult relationships",
+    "anything I might read about saying no without guilt?",
+    "smth i can read on co-regulation",
+    "is there a page i could read on your cancellation policy",
 ]
 
 NOT_A_REQUEST = [
@@ -49,6 +52,8 @@ NOT_A_REQUEST = [
     "I've read every book on attachment there is. What can therapy offer that reading can't?",
     "heard about attachment on a podcast, can u explain it",
     "therapy vs self help books",
+    "I wish I could read people better",
+    "my partner says I can read her mind",
 ]
 
 
