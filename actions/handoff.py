@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any, List, Optional
 
@@ -45,10 +46,10 @@ from secure_base.callback import (
 from secure_base.callback.store import mark_notified, record_from_slots, submit_callback
 from secure_base.intake.validators import (
     Choice,
+    find_email_address,
+    find_phone_number,
     is_payload,
-    normalise_phone,
     parse_yes_no,
-    validate_email_address,
     validate_free_text,
     validate_name,
 )
@@ -106,6 +107,21 @@ def office_now_text(profile: PracticeProfile, now: datetime) -> str:
     )
 
 
+CALLBACK_HANDOFF_RESPONSE = "utter_handoff_callback"
+CALLBACK_WANTED_SLOT = "callback_wanted"
+# "can someone call me", "ring me back", "have someone phone me", "a call back please"
+_CALLBACK_WISH = re.compile(
+    r"\b(?:call|ring|phone|telephone)\s+(?:me|us)\b|\bcall\s*-?\s*back\b|\bcallback\b"
+    r"|\bring\s+back\b|\bget\s+back\s+to\s+me\b|\bgive\s+me\s+a\s+(?:call|ring)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_callback(text: Any) -> bool:
+    """Whether a request for a person asks to be called back."""
+    return isinstance(text, str) and _CALLBACK_WISH.search(text) is not None
+
+
 class ActionTalkToHuman(Action):
     """Answers a request for a person honestly and offers a callback request."""
 
@@ -116,10 +132,17 @@ class ActionTalkToHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Utter ``utter_handoff`` with whether the office is open now."""
+        """Utter the handoff with whether the office is open now.
+
+        A message that asks to be called back ("can someone call me?") gets the honest
+        handoff and goes straight into the callback request (slot ``callback_wanted``:
+        data/rules/handoff.yml); anything else gets the contact routes and the offer.
+        """
         office_now = office_now_text(load_profile(), datetime.now(UTC))
-        dispatcher.utter_message(response=HANDOFF_RESPONSE, office_now=office_now)
-        return []
+        wanted = asks_for_callback((tracker.latest_message or {}).get("text"))
+        response = CALLBACK_HANDOFF_RESPONSE if wanted else HANDOFF_RESPONSE
+        dispatcher.utter_message(response=response, office_now=office_now)
+        return [SlotSet(CALLBACK_WANTED_SLOT, wanted)]
 
 
 # ---- the form ----------------------------------------------------------------------
@@ -167,9 +190,7 @@ class ValidateCallbackForm(IntakeFormBase):
         """A button payload (``/deny`` after "stop?") is no answer: ask again, silently."""
         return turn.is_fresh(slot) and isinstance(value, str) and is_payload(value.strip())
 
-    def _parsed(
-        self, turn: Turn, slot: str, value: Any, parse: Any, invalid: str, explain: bool
-    ) -> SlotValues:
+    def _parsed(self, turn: Turn, slot: str, value: Any, parse: Any, invalid: str) -> SlotValues:
         if self._stray_payload(turn, slot, value):
             return {slot: None}
         return self.check_parsed(
@@ -178,7 +199,6 @@ class ValidateCallbackForm(IntakeFormBase):
             value,
             parse=parse,
             invalid_response=invalid,
-            explain=explain,
             recheck_stored=True,
         )
 
@@ -208,7 +228,7 @@ class ValidateCallbackForm(IntakeFormBase):
         """The name the person would like to be called."""
         turn = Turn(dispatcher, tracker, domain)
         return self._parsed(
-            turn, NAME_SLOT, value, validate_name, "utter_intake_invalid_name", explain=False
+            turn, NAME_SLOT, value, validate_name, "utter_intake_invalid_name"
         )
 
     def validate_callback_contact_method(
@@ -223,24 +243,19 @@ class ValidateCallbackForm(IntakeFormBase):
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
-        """The phone number, stored as E.164 (US unless a country code is given)."""
+        """The phone number, alone or in a sentence, as E.164 (US unless a code is given)."""
         turn = Turn(dispatcher, tracker, domain)
         return self._parsed(
-            turn, PHONE_SLOT, value, normalise_phone, "utter_intake_invalid_phone", explain=True
+            turn, PHONE_SLOT, value, find_phone_number, "utter_intake_invalid_phone"
         )
 
     def validate_callback_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
-        """The e-mail address (syntax only, normalised; no DNS lookups)."""
+        """The e-mail address, alone or in a sentence (syntax only, normalised; no DNS)."""
         turn = Turn(dispatcher, tracker, domain)
         return self._parsed(
-            turn,
-            EMAIL_SLOT,
-            value,
-            validate_email_address,
-            "utter_intake_invalid_email",
-            explain=True,
+            turn, EMAIL_SLOT, value, find_email_address, "utter_intake_invalid_email"
         )
 
     def validate_callback_times(
@@ -249,7 +264,7 @@ class ValidateCallbackForm(IntakeFormBase):
         """When suits the person (free text)."""
         turn = Turn(dispatcher, tracker, domain)
         return self._parsed(
-            turn, TIMES_SLOT, value, validate_free_text, "utter_intake_invalid_text", explain=True
+            turn, TIMES_SLOT, value, validate_free_text, "utter_intake_invalid_text"
         )
 
 

@@ -199,7 +199,7 @@ class Checks:
         return r.said("utter_thanks", "utter_youre_welcome")
 
     def _closes(self, r: Reply, _: str) -> bool:
-        return r.said("utter_goodbye", "utter_close", "utter_nothing_else")
+        return r.said("utter_goodbye", "utter_closing", "utter_nothing_else")
 
     def _reassures(self, r: Reply, _: str) -> bool:
         return r.said("utter_reassure", "utter_no_need_to_apologi", "utter_apology")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionTalkToHuman, ValidateCallbackForm, office_now_text
@@ -145,10 +146,34 @@ async def test_talk_to_human_fills_office_now() -> None:
     dispatcher = CollectingDispatcher()
     tracker = Tracker(SENDER, {}, {"text": "human pls", "intent": {"name": "talk_to_human"}},
                       [], False, None, {}, "action_listen")  # fmt: skip
-    assert await ActionTalkToHuman().run(dispatcher, tracker, DOMAIN) == []
+    assert await ActionTalkToHuman().run(dispatcher, tracker, DOMAIN) == [
+        SlotSet("callback_wanted", False)
+    ]
     (message,) = dispatcher.messages
     assert message["response"] == "utter_handoff"
     assert message["office_now"].startswith("The office is")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can someone call me?", "ok can u have someone ring me back", "Could the practice "
+     "telephone me instead?", "i'd like a callback", "please give me a call tomorrow"],
+)
+async def test_asking_to_be_called_back_starts_the_callback_request(text: str) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker(SENDER, {}, {"text": text, "intent": {"name": "talk_to_human"}},
+                      [], False, None, {}, "action_listen")  # fmt: skip
+    events = await ActionTalkToHuman().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("callback_wanted", True)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_callback"]
+
+
+@pytest.mark.parametrize("text", ["human pls", "can I speak to a real person", "operator",
+                                  "is anyone there?", "who do I call about billing"])
+def test_other_requests_for_a_person_only_offer_the_callback(text: str) -> None:
+    from actions.handoff import asks_for_callback
+
+    assert not asks_for_callback(text)
 
 
 # ---- callback_form ------------------------------------------------------------------
