@@ -93,7 +93,11 @@ def choose_topic(tracker: Tracker) -> Choice:
     if text.startswith("/"):
         # A button: the key is in the payload; no ranking to consult.
         return Choice(payload_key(text, named))
-    return choose(faq_ranking(latest), named)
+    last = tracker.get_slot(LAST_TOPIC_SLOT)
+    # An ambiguous word ("boundaries") is asked about before an answer, not before
+    # reading: the articles the picker's topic brings are a fine start either way.
+    return choose(faq_ranking(latest), named, text="" if is_reading_request(text) else text,
+                  last_topic=last if last in TOPIC_KEYS else None)
 
 
 def acknowledge(dispatcher: CollectingDispatcher, text: str, responses: Dict[str, Any]) -> None:

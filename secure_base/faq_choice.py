@@ -30,12 +30,40 @@ class ClarifySettings:
         min_confidence: Ask when the top key's confidence is below this.
         min_margin: Ask when the top two confidences differ by less than this.
         titles: Button title per topic key.
+        ambiguous: Words that can mean two topics, and the words that settle them.
 
     """
 
     min_confidence: float
     min_margin: float
     titles: dict[str, str] = field(default_factory=dict)
+    ambiguous: tuple[AmbiguousTerm, ...] = ()
+
+
+@dataclass(frozen=True)
+class AmbiguousTerm:
+    """A word that can mean two topics ("boundaries"): ask unless the message settles it.
+
+    Attributes:
+        pattern: Matches the word in a message.
+        settled_by: Per topic key, a pattern of words that point to that topic.
+
+    """
+
+    pattern: re.Pattern[str]
+    settled_by: dict[str, re.Pattern[str]]
+
+    def options(self, text: str) -> Optional[tuple[str, ...]]:
+        """The topics to ask between, or ``None`` when the term is absent or settled."""
+        if not self.pattern.search(text):
+            return None
+        if any(words.search(text) for words in self.settled_by.values()):
+            return None
+        return tuple(self.settled_by)
+
+
+def _words(words: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
@@ -51,7 +79,20 @@ def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
         min_confidence=float(clarify["min_confidence"]),
         min_margin=float(clarify["min_margin"]),
         titles={str(k): str(v) for k, v in (data.get("titles") or {}).items()},
+        ambiguous=tuple(
+            AmbiguousTerm(
+                pattern=_words([str(entry["term"])]),
+                settled_by={str(k): _words([str(w) for w in v])
+                            for k, v in entry["settled_by"].items()},
+            )
+            for entry in data.get("ambiguous") or []
+        ),
     )
+    for entry in data.get("ambiguous") or []:
+        unknown = set(entry["settled_by"]) - set(TOPIC_KEYS)
+        if unknown or len(entry["settled_by"]) < 2:
+            raise ValueError(f"{path.name}: ambiguous '{entry['term']}' needs two or more "
+                             f"topic keys (unknown: {sorted(unknown)})")
     for name in ("min_confidence", "min_margin"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ValueError(f"{path.name}: clarify.{name} must be between 0 and 1")
@@ -107,13 +148,19 @@ def choose(
     ranking: Sequence[tuple[str, float]],
     named_topics: Sequence[str] = (),
     settings: ClarifySettings = SETTINGS,
+    *,
+    text: str = "",
+    last_topic: Optional[str] = None,
 ) -> Choice:
     """Answers the top key, a named topic, or asks between the two likeliest.
 
     Args:
         ranking: Topic keys with confidences, best first (:func:`faq_ranking`).
         named_topics: Topic keys the person named (``topic`` entities), in order.
-        settings: Thresholds.
+        settings: Thresholds and ambiguous terms.
+        text: The message (an ambiguous word in it, unsettled, means asking).
+        last_topic: The topic under discussion: it settles a close call it is part of
+            ("why?" after an answer is about that answer).
 
     Returns:
         The key to answer, or ``Choice(None, options)`` to ask.
@@ -123,12 +170,16 @@ def choose(
         named = [k for k in named_topics if k in TOPIC_KEYS]
         return Choice(named[0]) if named else Choice(None)
     top_key, top = ranking[0]
+    for term in settings.ambiguous:
+        options = term.options(text)
+        if options and top_key in options and last_topic not in options:
+            return Choice(None, options)
     second = ranking[1][1] if len(ranking) > 1 else 0.0
     if top >= settings.min_confidence and top - second >= settings.min_margin:
         return Choice(top_key)
     likely = [key for key, _ in ranking[:2]]
-    # A topic the person named settles a close call between the two likeliest.
-    for key in named_topics:
+    # A topic the person named, or the one under discussion, settles a close call.
+    for key in (*named_topics, last_topic):
         if key in likely:
             return Choice(key)
     return Choice(None, tuple(likely))

@@ -8,6 +8,7 @@ import pytest
 
 from secure_base.faq_choice import (
     SETTINGS,
+    Choice,
     ClarifySettings,
     choose,
     faq_ranking,
@@ -88,3 +89,36 @@ def test_settings_reject_bad_values(tmp_path: Path) -> None:
     path.write_text("clarify:\n  min_confidence: 0.4\n  min_margin: 0.1\ntitles:\n  x: y\n")
     with pytest.raises(ValueError, match="titles"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can you tell me about boundaries", "what about the boundaries thing",
+     "my daughter says I should learn about boundaries"],
+)
+def test_an_unsettled_ambiguous_word_asks_even_when_the_picker_is_sure(text: str) -> None:
+    ranking = [("boundaries_without_guilt", 0.9), ("therapy_boundaries", 0.05)]
+    assert choose(ranking, text=text) == Choice(
+        None, ("boundaries_without_guilt", "therapy_boundaries")
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("how do I set boundaries with my mom without guilt", "boundaries_without_guilt"),
+     ("what boundaries does my therapist keep", "therapy_boundaries")],
+)
+def test_a_settling_word_or_the_topic_under_discussion_answers(text: str, key: str) -> None:
+    ranking = [(key, 0.9), ("self_worth", 0.05)]
+    assert choose(ranking, text=text) == Choice(key)
+    ranking = [("boundaries_without_guilt", 0.9), ("therapy_boundaries", 0.05)]
+    assert choose(ranking, text="tell me about boundaries",
+                  last_topic="boundaries_without_guilt") == Choice("boundaries_without_guilt")
+
+
+def test_the_topic_under_discussion_settles_a_close_call() -> None:
+    ranking = [("attunement", 0.30), ("internal_working_model", 0.28)]
+    assert choose(ranking, text="why?") == Choice(None, ("attunement", "internal_working_model"))
+    assert choose(ranking, text="why?", last_topic="internal_working_model") == Choice(
+        "internal_working_model"
+    )
