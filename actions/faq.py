@@ -10,7 +10,8 @@
    (:mod:`secure_base.faq_choice`) the reply is a question with the two likeliest
    topics as buttons (``utter_clarify_topic``), not a guess.
 3. A question that asks for reading (:mod:`secure_base.reading_requests`) gets the
-   articles on that topic, in the same reply.
+   articles on that topic, in the same reply (after the answer when the message also
+   asks a question of its own).
 4. An answer already given in this session is not repeated word for word: a short
    pointer (``utter_mentioned_above`` + ``utter_short_<key>``) and one offer instead.
 5. Otherwise the answer (``utter_faq/<key>``), with the reading offer as its buttons when
@@ -42,7 +43,7 @@ from actions.articles import (
 from actions.common import latest_faq_key, named_topics
 from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
 from secure_base.feelings import detect_feeling
-from secure_base.reading_requests import is_reading_request
+from secure_base.reading_requests import asks_a_question_too, is_reading_request
 from secure_base.topics import COMPARE_PAIRS, CONTENT_TOPIC_KEYS, TOPIC_KEYS
 
 # The answers of the retrieval intent: utter_faq/<key>, uttered by action_answer_faq.
@@ -137,6 +138,9 @@ class ActionAnswerFaq(Action):
         key = choice.key
 
         if is_reading_request(text):
+            if asks_a_question_too(text):
+                # "What is X? Any article on it?": the answer, then the reading.
+                dispatcher.utter_message(response=f"{FAQ_RESPONSES}/{key}")
             return await send_recommendations(
                 dispatcher, request_input(tracker, answer_topic=key)
             )

@@ -158,7 +158,7 @@ class Checks:
         return r.ran("action_clarify_topic") or r.said("utter_clarify")
 
     def _handoff(self, r: Reply, _: str) -> bool:
-        return r.said("utter_handoff") or r.ran("action_talk_to_human")
+        return r.said("utter_handoff", "utter_iamabot") or r.ran("action_talk_to_human")
 
     def _callback_asks(self, r: Reply, _: str) -> bool:
         return r.said("utter_ask_callback") or (r.requested_slot or "").startswith("callback")
@@ -205,7 +205,7 @@ class Checks:
         return r.said("utter_reassure", "utter_no_need_to_apologi", "utter_apology")
 
     def _invites(self, r: Reply, _: str) -> bool:
-        return r.said("utter_invite", "utter_take_your_time", "utter_greet")
+        return r.said("utter_invite", "utter_take_your_time", "utter_greet", "utter_distress_check_in")
 
     def _declines(self, r: Reply, _: str) -> bool:
         return any(n in DECLINES or n.startswith("utter_decline") for n in r.responses)

@@ -52,9 +52,10 @@ _ASKS = _compile((
     # "anything I might read on...", "smth i can read abt...", "a page I could read"
     r"\b(?:something|anything|smth|sth|stuff|page|pages)\s+(?:\w+\s+)?(?:i|u|you)\s+"
     r"(?:can|could|might|may|should)\s+read\b",
-    r"(?:\b(?:do\s+you\s+have|have\s+you\s+got|you\s+got|got)|^)\s*(?:anything|something)"
+    r"(?:\b(?:do\s+you\s+have|have\s+you\s+got|you\s+got|got)|^)\s*(?:anything|something|smth|sth)"
     r"\s+(?:good\s+)?(?:on|about)\b(?!\s+(?:my|your)\s+mind)",
     r"\b(?:anything|something)\s+(?:on|about)\s+(?:that|this|it)\b",
+    r"(?:^|\band\s+)(?:smth|sth)\s+(?:on|about|abt)\b",
     r"\bis\s+there\s+anything\s+(?:on|about|written)\b",
     rf"(?<!done\s)\b(?:do\s+you\s+have|have\s+you\s+got|got|is\s+there|are\s+there|any)\s+"
     rf"(?:{_W}\s+){{0,2}}{_NOUN}\b",
@@ -111,3 +112,32 @@ def is_reading_request(text: str | None) -> bool:
     if _ASKS.search(plain):
         return True
     return _READING_WORDS.search(plain) is not None and _MENTIONS.search(plain) is None
+
+
+_SENTENCES = re.compile(r"(?<=[?.!])\s+")
+_LEADING_FILLER = re.compile(r"^(?:(?:and|but|so|also|ok|okay|oh|well|then)\b[\s,]*)+", re.I)
+_QUESTION_START = re.compile(
+    r"^(?:what|why|how|is|are|do|does|did|can|could|should|would|will|when|where|who|which)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_a_question_too(text: str | None) -> bool:
+    """True when a reading request also asks a question of its own.
+
+    "What is disorganized attachment? Have you an article on it?" wants the answer and the
+    reading; "is there an article about confidentiality, like who sees my notes" wants
+    the reading only. A sentence counts as its own question when it ends with "?" or
+    starts with a question word, and is not itself a request for reading.
+    """
+    if not text:
+        return False
+    sentences = [s.strip() for s in _SENTENCES.split(text.replace("\u2019", "'")) if s.strip()]
+    if len(sentences) < 2:
+        return False
+    for sentence in sentences:
+        plain = _LEADING_FILLER.sub("", sentence)
+        asks = plain.endswith("?") or _QUESTION_START.match(plain) is not None
+        if asks and not is_reading_request(sentence):
+            return True
+    return False

@@ -28,6 +28,7 @@ ASKS_FOR_READING = [
     "reading suggestions on attachment patterns in adult relationships",
     "anything I might read about saying no without guilt?",
     "smth i can read on co-regulation",
+    "and smth on trusting my needs pls",
     "is there a page i could read on your cancellation policy",
 ]
 
@@ -102,3 +103,20 @@ def test_faq_questions_are_not_taken_for_reading_requests() -> None:
     assert len(questions) > 2000
     wrong = [q for q in questions if is_reading_request(q)]
     assert len(wrong) <= 2, wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what is disorganized attachment? got an article on it too?", True),
+        ("Do you have something to read on therapy length? And roughly how long is usual?", True),
+        ("is there an article about confidentiality, like who sees my notes", False),
+        ("any articles on boundaries? thanks!", False),
+        ("link pls", False),
+    ],
+)
+def test_a_reading_request_that_also_asks_a_question(text: str, expected: bool) -> None:
+    from secure_base.reading_requests import asks_a_question_too
+
+    assert is_reading_request(text)
+    assert asks_a_question_too(text) is expected
