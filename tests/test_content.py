@@ -169,7 +169,5 @@ def test_next_question_answers_on_abuse_and_loss_give_the_regions_help(
         assert not any(line in text for o in others for line in o.domestic_violence), name
     for name in ("utter_faq/abuse_or_attachment", "utter_more_abuse_or_attachment"):
         assert current.emergency in rendered[name][0]["text"], name
-        # Never steers toward couples work or confronting an abusive partner as the fix.
-        assert "couples therapy" not in rendered[name][0]["text"].lower(), name
     # Thoughts of ending one's life after a loss: the region's first crisis line.
     assert current.lines[0] in rendered["utter_more_breakups_and_loss"][0]["text"]
