@@ -43,6 +43,7 @@ DV_ARTICLES = (
     "avoidant-attachment-why-closeness-makes-you-pull-away",
     "grieving-what-you-didnt-get",
     "disorganized-attachment-longing-and-fear-together",
+    "is-it-abuse-or-an-attachment-clash",
 )
 
 
@@ -145,3 +146,29 @@ def test_articles_on_relationships_point_to_domestic_violence_help() -> None:
 def test_body_exercises_in_articles_come_with_a_way_out(slug: str) -> None:
     text = {t.name: t.text for t in articles()}[f"article:{slug}"].lower()
     assert "worse" in text and "stop" in text, slug
+
+
+@pytest.mark.parametrize("region", ["US", "UK"])
+def test_next_question_answers_on_abuse_and_loss_give_the_regions_help(
+    tmp_path: Path, region: str
+) -> None:
+    """abuse_or_attachment and the deeper breakups answer name the region's help (issue 16)."""
+    profile = load_profile(_profile_with_region(tmp_path, region))
+    rendered = render_profile_responses(profile)
+    current = profile.crisis.current()
+    others = [r for k, r in profile.crisis.regions.items() if k != region]
+    names = (
+        "utter_faq/abuse_or_attachment",
+        "utter_more_abuse_or_attachment",
+        "utter_short_abuse_or_attachment",
+        "utter_more_breakups_and_loss",
+    )
+    for name in names:
+        text = rendered[name][0]["text"]
+        assert "abuse" in text, name
+        assert all(line in text for line in current.domestic_violence), name
+        assert not any(line in text for o in others for line in o.domestic_violence), name
+    for name in ("utter_faq/abuse_or_attachment", "utter_more_abuse_or_attachment"):
+        assert current.emergency in rendered[name][0]["text"], name
+    # Thoughts of ending one's life after a loss: the region's first crisis line.
+    assert current.lines[0] in rendered["utter_more_breakups_and_loss"][0]["text"]
