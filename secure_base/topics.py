@@ -47,6 +47,13 @@ EARNED_SECURITY_KEYS = (
     "self_worth",
     "imperfect_childhood",
 )
+# "What clients ask next" (issue 16 item 8): content topics beyond the first taxonomy.
+NEXT_QUESTION_KEYS = (
+    "therapy_approaches",
+    "adoption_and_foster_care",
+    "culture_and_attachment",
+    "neurodivergence_and_attachment",
+)
 LOGISTICS_KEYS = (
     "first_session",
     "confidentiality",
@@ -54,9 +61,11 @@ LOGISTICS_KEYS = (
     "session_formats",
     "practice_contact",
 )
-TOPIC_KEYS = ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + LOGISTICS_KEYS
+TOPIC_KEYS = (
+    ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + NEXT_QUESTION_KEYS + LOGISTICS_KEYS
+)
 # Topics that articles must cover (logistics are answered from the profile instead).
-CONTENT_TOPIC_KEYS = ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS
+CONTENT_TOPIC_KEYS = ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + NEXT_QUESTION_KEYS
 
 # Pairs people confuse; each has a comparison response utter_compare_<a>__<b>
 # with the two keys in this order.
