@@ -43,6 +43,7 @@ DV_ARTICLES = (
     "avoidant-attachment-why-closeness-makes-you-pull-away",
     "grieving-what-you-didnt-get",
     "disorganized-attachment-longing-and-fear-together",
+    "neurodivergence-and-attachment-different-not-distant",
 )
 
 
