@@ -54,6 +54,10 @@ NEXT_QUESTION_KEYS = (
     "passing_patterns_on",
     "breakups_and_loss",
     "trauma_in_therapy",
+    "therapy_approaches",
+    "adoption_and_foster_care",
+    "culture_and_attachment",
+    "neurodivergence_and_attachment",
 )
 LOGISTICS_KEYS = (
     "first_session",

@@ -44,6 +44,7 @@ DV_ARTICLES = (
     "grieving-what-you-didnt-get",
     "disorganized-attachment-longing-and-fear-together",
     "is-it-abuse-or-an-attachment-clash",
+    "neurodivergence-and-attachment-different-not-distant",
 )
 
 

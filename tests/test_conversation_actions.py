@@ -46,9 +46,12 @@ def action_domain() -> Dict[str, Any]:
 DOMAIN = action_domain()
 UK_SPELLING = re.compile(r"\b(colour|behaviour|apologis|realis|organis|mum)\w*", re.I)
 DIAGNOSIS = re.compile(r"\byou (have|are) (an? )?(anxious|avoidant|disorganized)", re.I)
-EXAMPLES = yaml.safe_load((RESPONSES_DIR / "examples.yml").read_text(encoding="utf-8"))[
-    "responses"
-]
+# examples.yml holds most; topic groups added later keep theirs beside their answers.
+EXAMPLES = {
+    name: variations
+    for name, variations in _static_responses().items()
+    if name.startswith("utter_example_")
+}
 
 
 def user_event(text: str, intent: str, entities=(), faq_key: Optional[str] = None) -> dict:  # type: ignore[no-untyped-def]
