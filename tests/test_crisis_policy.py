@@ -110,6 +110,9 @@ def test_continue_then_safe_resumes_the_intake():
         (CRISIS_RESPONSE, "crisis", None),
         # Asking to delete one's data is answered, even right after a crisis response.
         (CRISIS_RECORD_ACTION, "delete_my_data", None),
+        # So is asking for a person (the handoff names the crisis lines too).
+        (CRISIS_RECORD_ACTION, "talk_to_human", None),
+        (FOLLOW_UP_UNCLEAR, "talk_to_human", None),
     ],
 )
 def test_follow_up_plan(previous, intent, expected):

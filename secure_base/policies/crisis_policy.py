@@ -54,7 +54,8 @@ _NO_INTENTS = {"deny"}
 _CONTINUE_INTENTS = {"start_intake"}
 # Requests the person is entitled to at any time, also right after a crisis response:
 # they are answered normally (and every answer then carries the crisis line).
-_PASS_THROUGH_INTENTS = {"delete_my_data"}
+# Asking for a person gets the handoff, whose text leads with the crisis lines' urgency.
+_PASS_THROUGH_INTENTS = {"delete_my_data", "talk_to_human"}
 INTAKE_FORM = "intake_form"
 # The bot's last step before the person's message, when that message answers a safety
 # question: the crisis response itself, or a follow-up that asked again.
