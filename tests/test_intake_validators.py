@@ -302,6 +302,33 @@ def test_stop_wishes(text: str, expected: str | None) -> None:
     assert stop_wish(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("actually hold on i dont rly want to give my number out rn. can we stop", "stop"),
+        (
+            "hmm ok. actually lets stop here, i am too tired after shift. maybe another day",
+            "stop",
+        ),
+        (
+            "Forgive me, but I find I am not quite ready to do this. It is all rather more "
+            "than I anticipated, and I think I shall stop here for now.",
+            "stop",
+        ),
+        ("I'm not really ready for this", "stop"),
+        ("I will stop here for today, thanks", "stop"),
+        ("ok. maybe another day", "pause"),
+        # Answers that only contain the words are answers.
+        ("I want to stop pushing people away", None),
+        ("I'm not ready to trust people, that's why I'm here", None),
+        ("I can't stop worrying, and I'm not sleeping", None),
+        ("My partner says I should stop drinking. Maybe they are right", None),
+    ],
+)
+def test_stop_wishes_inside_longer_messages(text: str, expected: str | None) -> None:
+    assert stop_wish(text) == expected
+
+
 def test_every_cancel_intake_training_example_is_a_clear_stop() -> None:
     import yaml
 

@@ -332,7 +332,10 @@ def is_skip(text: Any) -> bool:
 
 # A wish to stop the intake, read from the whole answer so that "I want to stop pushing
 # people away" (an answer) is not taken for "I want to stop" (a wish to stop).
-_STOP_LEAD = r"(?:(?:actually|sorry|um+|hm+|ok|okay|oh|honestly|you know what|please|no|wait)\s)*"
+_STOP_LEAD = (
+    r"(?:(?:actually|sorry|um+|hm+|ok|okay|oh|honestly|you know what|please|no|wait|and|so"
+    r"|hold on|i find|i think|i guess|i feel)\s)*"
+)
 _STOP_TAIL = (
     r"(?:\s(?:this|it|the intake|this intake|the form|this form|the questions|these questions"
     r"|now|here|please|for now|thanks|thank you|sorry|right now|after all|anymore|any more"
@@ -343,7 +346,7 @@ _PAUSE_CORE = (
     r"|(?:can we|can i|i ll|i will|let s) (?:do|finish|continue) (?:(?:this|it) )?later"
     r"|i ll come back(?: to (?:this|it))?(?: later)?|i ll come back later|another time"
     r"|some other time|brb|be right back|i need a break|can we take a break|take a break"
-    r"|let s continue later|continue later|finish later"
+    r"|let s continue later|continue later|finish later|maybe (?:another|some other) (?:day|time)"
 )
 _STOP_CORE = (
     r"stop|cancel|quit|exit|abort|halt|forget it|never ?mind|i m not ready|i am not ready"
@@ -358,6 +361,9 @@ _STOP_CORE = (
     r"|stop (?:the|this) (?:intake|form|questionnaire)"
     r"|i want to quit the questionnaire|i don t want to do this form"
     r"|let s stop here cancel it|never mind quit|stop this please"
+    r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this|yet)"
+    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here"
+    r"(?: for (?:now|today))?"
 )
 _UNSURE_CORE = (
     r"i m not sure about this|not sure about this|i m not sure i want to do this"
@@ -365,6 +371,8 @@ _UNSURE_CORE = (
     r"|this is a lot|this is too much|i m having second thoughts|having second thoughts"
     r"|i don t know about this|i don t know if i want to do this"
 )
+# Where one clause of an answer ends and the next begins.
+_CLAUSE_BREAK = re.compile(r"[.!?;,]+|\s+but\s+", re.IGNORECASE)
 STOP_WISHES = (
     ("pause", re.compile(rf"{_STOP_LEAD}(?:{_PAUSE_CORE}){_STOP_TAIL}")),
     ("stop", re.compile(rf"{_STOP_LEAD}(?:{_STOP_CORE}){_STOP_TAIL}")),
@@ -383,10 +391,14 @@ def stop_wish(text: Any) -> Optional[str]:
     """
     if not isinstance(text, str) or is_payload(text):
         return None
-    norm = normalise(text)
-    for wish, pattern in STOP_WISHES:
-        if pattern.fullmatch(norm):
-            return wish
+    # The whole answer first, then each clause: "hmm ok. actually lets stop here, i am
+    # too tired" holds a stop. Each clause must still be a stop wish from start to end,
+    # so "I want to stop pushing people away" stays an answer.
+    for part in (text, *_CLAUSE_BREAK.split(text)):
+        norm = normalise(part)
+        for wish, pattern in STOP_WISHES:
+            if norm and pattern.fullmatch(norm):
+                return wish
     return None
 
 
