@@ -545,9 +545,14 @@ _NAME_GREETING = re.compile(
 _NAME_HELP = "Just the name you'd like us to use is fine, for example Sam."
 
 
+# Where another detail follows the name: "maya and im 19", "Sam, 34 years old".
+_NAME_THEN_DETAIL = re.compile(r"(?:\s*,\s*|\s+and\s+)(?=[^,]*\d)", re.IGNORECASE)
+
+
 def extract_name(text: str) -> str:
     """Return the part of a sentence that is the name ("call me Sam" gives "Sam")."""
     name = re.sub(r"\s+", " ", text).strip()
+    name = _NAME_THEN_DETAIL.split(name, maxsplit=1)[0]
     # The last introduction wins: "actually I'm ... my name is Dana".
     intro = next(reversed(list(_NAME_INTRO.finditer(name))), None)
     if intro is not None:
@@ -689,6 +694,53 @@ CONTACT_CHOICES = (
         ),
     ),
 )
+# Words for each contact method when an answer mentions both ("I'd prefer e-mail, I do
+# not always hear the telephone"); after :func:`normalise`, so "e-mail" is "e mail".
+_CONTACT_WORDS = {
+    "email": r"e ?mail|emails|emailing|mail",
+    "phone": r"phone|telephone|call|calling|calls|ring|text|texts|texting|sms|mobile|cell",
+}
+_CONTACT_MENTION = re.compile(
+    "|".join(rf"(?P<{value}>\b(?:{words})\b)" for value, words in _CONTACT_WORDS.items())
+)
+_CONTACT_NEGATION = re.compile(
+    r"\b(?:not|no|don t|dont|do not|rather not|never|can t|cant|cannot|won t|hate|dislike)\b"
+    r"(?:\s\S+){0,3}\s*$"
+)
+_CONTACT_PREFERENCE = re.compile(r"\b(?:prefer|preferred|rather|better|please|pls|best)\b")
+_PREFERENCE_REACH = 3  # words either side of a mention
+
+
+def match_contact_method(text: Any) -> Optional[str]:
+    """Return ``"email"``, ``"phone"`` or ``"either"`` for the contact method an answer names.
+
+    Plain answers go through :func:`match_choice`. When both methods are mentioned, a
+    negated one ("not email", "I do not always hear the telephone") is dropped and the
+    one next to a preference word (prefer, rather, better, please, best) wins; otherwise
+    the first one mentioned. Texting counts as phone.
+    """
+    chosen = match_choice(text, CONTACT_CHOICES)
+    if chosen is not None or not isinstance(text, str):
+        return chosen
+    norm = normalise(text)
+    words = norm.split()
+    mentions = []  # (method, word index), in order
+    previous_end = 0
+    for found in _CONTACT_MENTION.finditer(norm):
+        # A negation counts only since the previous mention: "not email, phone please".
+        if not _CONTACT_NEGATION.search(norm[previous_end : found.start()]):
+            mentions.append((found.lastgroup, len(norm[: found.start()].split())))
+        previous_end = found.end()
+    methods = list(dict.fromkeys(method for method, _ in mentions))
+    if len(methods) <= 1:
+        return methods[0] if methods else None
+    for method, index in mentions:
+        near = " ".join(words[max(0, index - _PREFERENCE_REACH) : index + _PREFERENCE_REACH + 1])
+        if _CONTACT_PREFERENCE.search(near):
+            return method
+    return methods[0]
+
+
 PAYMENT_CHOICES = (
     Choice(
         "insurance",
