@@ -326,6 +326,12 @@ def test_stop_wishes(text: str, expected: str | None) -> None:
         ("I'm not ready to trust people, that's why I'm here", None),
         ("I can't stop worrying, and I'm not sleeping", None),
         ("My partner says I should stop drinking. Maybe they are right", None),
+        ("My job is draining. I want to quit.", None),
+        ("I drink too much. I want to stop.", None),
+        ("I want to date again, but I'm not ready.", None),
+        ("Work is too much. I need a break.", None),
+        ("never mind, it's Sam", None),
+        ("Not right now, but I was in therapy years ago", None),
     ],
 )
 def test_stop_wishes_inside_longer_messages(text: str, expected: str | None) -> None:

@@ -378,6 +378,28 @@ STOP_WISHES = (
     ("stop", re.compile(rf"{_STOP_LEAD}(?:{_STOP_CORE}){_STOP_TAIL}")),
     ("unsure", re.compile(rf"{_STOP_LEAD}(?:{_UNSURE_CORE}){_STOP_TAIL}")),
 )
+# One clause of a longer answer counts only with words plainly about this chat: "I want
+# to quit", "I'm not ready", "I need a break", "never mind" or "not right now" can be a
+# clause of a real answer ("My job is awful. I want to quit.", "never mind, it's Sam").
+_CLAUSE_PAUSE_CORE = (
+    r"maybe later|pause it|can we pause|continue later|finish later|let s continue later"
+    r"|(?:can we|can i|i ll|i will|let s) (?:do|finish|continue) (?:(?:this|it) )?later"
+    r"|i ll come back(?: to (?:this|it))?(?: later)?|another time|some other time"
+    r"|maybe (?:another|some other) (?:day|time)|brb|be right back|can we take a break"
+)
+_CLAUSE_STOP_CORE = (
+    r"stop|cancel|can we stop|could we stop|can i stop|let s stop|lets stop"
+    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here(?: for (?:now|today))?"
+    r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this)"
+    r"|i don t want to do this|i don t want to continue|i don t want to do the form"
+    r"|i changed my mind|i ve changed my mind|stop asking me questions"
+    r"|get me out of (?:here|this|this form)|discard my intake|cancel my application"
+    r"|end (?:the|this) (?:intake|form)|stop (?:the|this) (?:intake|form|questionnaire)"
+)
+CLAUSE_STOP_WISHES = (
+    ("pause", re.compile(rf"{_STOP_LEAD}(?:{_CLAUSE_PAUSE_CORE}){_STOP_TAIL}")),
+    ("stop", re.compile(rf"{_STOP_LEAD}(?:{_CLAUSE_STOP_CORE}){_STOP_TAIL}")),
+)
 
 
 def stop_wish(text: Any) -> Optional[str]:
@@ -391,12 +413,16 @@ def stop_wish(text: Any) -> Optional[str]:
     """
     if not isinstance(text, str) or is_payload(text):
         return None
-    # The whole answer first, then each clause: "hmm ok. actually lets stop here, i am
-    # too tired" holds a stop. Each clause must still be a stop wish from start to end,
-    # so "I want to stop pushing people away" stays an answer.
-    for part in (text, *_CLAUSE_BREAK.split(text)):
-        norm = normalise(part)
-        for wish, pattern in STOP_WISHES:
+    norm = normalise(text)
+    for wish, pattern in STOP_WISHES:
+        if pattern.fullmatch(norm):
+            return wish
+    # Then each clause: "hmm ok. actually lets stop here, i am too tired" holds a stop.
+    # A clause must still be a stop wish from start to end, so "I want to stop pushing
+    # people away" stays an answer.
+    for clause in _CLAUSE_BREAK.split(text):
+        norm = normalise(clause)
+        for wish, pattern in CLAUSE_STOP_WISHES:
             if norm and pattern.fullmatch(norm):
                 return wish
     return None
