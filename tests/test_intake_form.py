@@ -924,3 +924,155 @@ async def test_a_messy_but_valid_intake_completes() -> None:
     assert sim.slots["intake_confirm"] is True
     assert sim.slots["preferred_name"] == "Dana" and sim.slots["phone"] == "+12072013344"
     assert sim.slots["hopes"] == SKIPPED and sim.slots["session_format"] == "online"
+
+
+# ---- whole messages from outside testers ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("phone", "actually hold on i dont rly want to give my number out rn. can we stop"),
+        (
+            "contact_method",
+            "hmm ok. actually lets stop here, i am too tired after shift. maybe another day",
+        ),
+        (
+            "contact_method",
+            "Forgive me, but I find I am not quite ready to do this. It is all rather more "
+            "than I anticipated, and I think I shall stop here for now.",
+        ),
+    ],
+)
+async def test_a_stop_inside_a_longer_message_stops(slot: str, text: str) -> None:
+    sim = await consented()
+    await until(sim, slot, contact="Phone")
+    assert await sim.say(text) == ["utter_intake_stopped"]
+    assert sim.asking is None and sim.slots["intake_stopped"] == "discarded"
+
+
+async def test_an_answer_that_mentions_stopping_is_an_answer() -> None:
+    sim = await consented()
+    await until(sim, "reason")
+    assert await sim.say("I want to stop pushing people away") == []
+    assert sim.slots["reason"] == "I want to stop pushing people away"
+    assert await sim.say("Yes") == [] and sim.asking == "hopes"
+    said = await sim.say("I'm not ready to trust people, that's why I'm here")
+    assert said == [] and sim.slots["hopes"].startswith("I'm not ready to trust")
+
+
+async def test_a_name_with_the_age_fills_both() -> None:
+    sim = await consented()
+    assert await sim.say("maya and im 19 if u need that") == []
+    assert sim.slots["preferred_name"] == "maya" and sim.slots["age"] == 19
+    assert sim.asking == "contact_method"
+
+
+async def test_an_age_given_with_the_name_still_checks_the_minimum_age() -> None:
+    sim = await consented()
+    assert await sim.say("Sam, I'm 15") == ["utter_intake_under_age"]
+    assert sim.slots["preferred_name"] == "Sam" and sim.slots["age"] == 15
+    assert sim.asking is None
+
+
+@pytest.mark.parametrize(
+    ("text", "method", "detail"),
+    [
+        ("email pls its maya.okafor19@gmail.com", "email", ("email", "maya.okafor19@gmail.com")),
+        ("phone, 207 201 3344", "phone", ("phone", "+12072013344")),
+        ("jo@example.com", "email", ("email", "jo@example.com")),
+    ],
+)
+async def test_a_contact_method_with_its_detail_fills_both(
+    text: str, method: str, detail: tuple
+) -> None:
+    sim = await consented()
+    await until(sim, "contact_method")
+    assert await sim.say(text) == []
+    assert sim.slots["contact_method"] == method and sim.slots[detail[0]] == detail[1]
+    assert sim.asking == "region"
+
+
+async def test_a_contact_method_with_an_invalid_detail_asks_for_the_detail() -> None:
+    sim = await consented()
+    await until(sim, "contact_method")
+    assert await sim.say("email, it's maya at gmail") == []
+    assert sim.slots["contact_method"] == "email" and sim.asking == "email"
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        (
+            "I would prefer e-mail, if that is acceptable to you. "
+            "I do not always hear the telephone.",
+            "email",
+        ),
+        ("not email, phone please", "phone"),
+        ("text is better than calling", "phone"),
+        ("e mail", "email"),
+    ],
+)
+async def test_a_contact_method_among_several_mentions(text: str, method: str) -> None:
+    sim = await consented()
+    await until(sim, "contact_method")
+    assert await sim.say(text) == []
+    assert sim.slots["contact_method"] == method
+
+
+async def test_a_valid_answer_labelled_as_asking_for_a_person_is_the_answer() -> None:
+    sim = await consented()
+    await until(sim, "contact_method")
+    said = await sim.say("Telephone, please.", intent="talk_to_human", confidence=0.8)
+    assert said == [] and sim.slots["contact_method"] == "phone" and sim.asking == "phone"
+
+
+@pytest.mark.parametrize("slot", ["preferred_name", "contact_method", "email", "reason"])
+async def test_asking_for_a_person_mid_intake_gives_the_routes_and_asks_again(slot: str) -> None:
+    sim = await consented()
+    await until(sim, slot)
+    said = await sim.say("can I just talk to a real person", intent="talk_to_human")
+    assert said == ["utter_handoff_mid_intake"]
+    assert sim.asking == slot and sim.slots[slot] is None
+    assert sim.slots["intake_stopped"] is None and "intake_tries" not in {
+        e["name"] for e in sim.events
+    }
+
+
+def test_the_mid_intake_handoff_is_honest_and_gives_the_practice_routes() -> None:
+    profile = load_profile()
+    (variation,) = DOMAIN["responses"]["utter_handoff_mid_intake"]
+    text = variation["text"]
+    assert "automated assistant" in text and "reads this chat live" in text
+    for route in (profile.contact.phone, profile.contact.email, profile.contact.hours):
+        assert route in text
+    assert "stop" in text and "carry on with the intake" in text
+
+
+def test_no_rule_or_mapping_takes_a_person_request_away_from_the_intake() -> None:
+    rules = yaml.safe_load((PROJECT_ROOT / "data/rules/handoff.yml").read_text())["rules"]
+    for rule in rules:
+        loops = [c.get("active_loop") for c in rule.get("condition", [])]
+        assert not ("intake_form" in loops and {"intent": "talk_to_human"} in rule["steps"])
+    for name in FORM_SLOTS:
+        mapping = DOMAIN["slots"][name]["mappings"][0]
+        assert "talk_to_human" not in mapping["not_intent"]
+        assert {"crisis", "cancel_intake", "delete_my_data"} <= set(mapping["not_intent"])
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        (
+            "My email address is robert.hallworth@example.com, and I would prefer to be "
+            "contacted in the afternoon.",
+            "robert.hallworth@example.com",
+        ),
+        ("It is rhallworth58@example.net.", "rhallworth58@example.net"),
+    ],
+)
+async def test_an_email_inside_a_sentence_is_accepted(text: str, stored: str) -> None:
+    sim = await consented()
+    await until(sim, "email")
+    assert await sim.say(text) == []
+    assert sim.slots["email"] == stored and sim.asking == "region"

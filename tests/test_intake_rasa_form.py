@@ -356,3 +356,20 @@ async def test_messy_answers_through_rasa(domain, in_process_actions) -> None:
     assert "• Availability: (skipped)" in summary.text
     await c.say("yes, send it", "affirm")
     assert c.asking is None and c.slot("intake_confirm") is True
+
+
+async def test_asking_for_a_person_mid_intake_through_rasa(domain, in_process_actions) -> None:
+    """Valid answer first: the slot mapping takes talk_to_human, the validation decides."""
+    c = Conversation(domain)
+    await c.say("I'd like to book", "start_intake")
+    await c.say("Yes", "affirm")
+    await c.say("maya and im 19 if u need that")
+    assert c.slot("preferred_name") == "maya" and c.slot("age") == 19
+    assert c.asking == "contact_method"
+    (handoff, ask) = await c.say("can I just talk to a real person", "talk_to_human", 0.95)
+    assert "automated assistant" in handoff.text and "nobody" in handoff.text
+    assert c.asking == "contact_method" and c.tracker.active_loop_name == "intake_form"
+    assert ask.text == domain.responses["utter_ask_contact_method"][0]["text"]
+    assert c.slot("contact_method") is None
+    await c.say("Telephone, please.", "talk_to_human", 0.8)
+    assert c.slot("contact_method") == "phone" and c.asking == "phone"

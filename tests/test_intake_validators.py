@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from secure_base.intake.validators import (
@@ -17,6 +19,7 @@ from secure_base.intake.validators import (
     licensed_region_of,
     looks_like_question,
     match_choice,
+    match_contact_method,
     normalise_phone,
     parse_age,
     parse_yes_no,
@@ -302,6 +305,39 @@ def test_stop_wishes(text: str, expected: str | None) -> None:
     assert stop_wish(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("actually hold on i dont rly want to give my number out rn. can we stop", "stop"),
+        (
+            "hmm ok. actually lets stop here, i am too tired after shift. maybe another day",
+            "stop",
+        ),
+        (
+            "Forgive me, but I find I am not quite ready to do this. It is all rather more "
+            "than I anticipated, and I think I shall stop here for now.",
+            "stop",
+        ),
+        ("I'm not really ready for this", "stop"),
+        ("I will stop here for today, thanks", "stop"),
+        ("ok. maybe another day", "pause"),
+        # Answers that only contain the words are answers.
+        ("I want to stop pushing people away", None),
+        ("I'm not ready to trust people, that's why I'm here", None),
+        ("I can't stop worrying, and I'm not sleeping", None),
+        ("My partner says I should stop drinking. Maybe they are right", None),
+        ("My job is draining. I want to quit.", None),
+        ("I drink too much. I want to stop.", None),
+        ("I want to date again, but I'm not ready.", None),
+        ("Work is too much. I need a break.", None),
+        ("never mind, it's Sam", None),
+        ("Not right now, but I was in therapy years ago", None),
+    ],
+)
+def test_stop_wishes_inside_longer_messages(text: str, expected: str | None) -> None:
+    assert stop_wish(text) == expected
+
+
 def test_every_cancel_intake_training_example_is_a_clear_stop() -> None:
     import yaml
 
@@ -354,3 +390,58 @@ def test_free_text() -> None:
 )
 def test_licensed_regions(text: str, expected: str | None) -> None:
     assert licensed_region_of(validate_region(text), LICENSED) == expected
+
+
+def test_email_validation_never_looks_up_dns(monkeypatch) -> None:
+    """The machine has no DNS: a deliverability check would fail or hang."""
+    import email_validator.deliverability as deliverability
+
+    def no_dns(*args, **kwargs):
+        raise AssertionError("an e-mail deliverability (DNS) lookup was made")
+
+    monkeypatch.setattr(deliverability, "validate_email_deliverability", no_dns)
+    assert find_email_address("It is rhallworth58@example.net.") == "rhallworth58@example.net"
+    assert validate_email_address("robert@harbor-therapy.org") == "robert@harbor-therapy.org"
+
+
+def test_every_email_validation_call_turns_the_dns_check_off() -> None:
+    from secure_base.settings import PROJECT_ROOT
+
+    calls = []
+    for folder in ("actions", "secure_base", "scripts"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            found = re.findall(r"(?<!def )\bvalidate_email\([^)]*\)", text)
+            calls += [(path.name, call) for call in found]
+    assert calls
+    assert all("check_deliverability=False" in call for _, call in calls), calls
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "I would prefer e-mail, if that is acceptable to you. "
+            "I do not always hear the telephone.",
+            "email",
+        ),
+        ("not email, phone please", "phone"),
+        ("text is better than calling", "phone"),
+        ("SMS", "phone"),
+        ("i dont want a call, email", "email"),
+        ("e-mail", "email"),
+        ("Telephone, please.", "phone"),
+        ("either is fine", "either"),
+        ("I'll think about it", None),
+    ],
+)
+def test_contact_method_with_several_mentions(text: str, expected: str | None) -> None:
+    assert match_contact_method(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("maya and im 19 if u need that", "maya"), ("my name is Sam, and I am 34", "Sam")],
+)
+def test_a_name_is_cut_before_another_detail(text: str, name: str) -> None:
+    assert validate_name(text) == name

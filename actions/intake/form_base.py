@@ -41,6 +41,11 @@ WAY_FORWARD_RESPONSES = {
     **{slot: "utter_intake_way_forward_skip" for slot in OPTIONAL_SLOTS},
 }
 WAY_FORWARD_PERSON = "utter_intake_way_forward_person"
+# Asking for a person mid-intake: a valid answer wins (the NLU sometimes labels
+# "Telephone, please." this way); otherwise this is said and the question asked again.
+HANDOFF_INTENT = "talk_to_human"
+HANDOFF_CONFIDENCE = 0.6
+HANDOFF_MID_INTAKE = "utter_handoff_mid_intake"
 
 SlotValues = Dict[str, Any]
 # A ``validate_<slot>`` method: (self, value, dispatcher, tracker, domain) -> slot values.
@@ -79,6 +84,9 @@ class IntakeFormBase(FormValidationAction, ABC):
     * A question asked mid-form (intent ``faq`` with confidence >= 0.6, and the text reads
       like a question) is answered with the FAQ response and the same question is asked
       again, unless the text is itself a valid answer to a choice question.
+    * Asking for a person mid-form (intent ``talk_to_human``) gets
+      ``utter_handoff_mid_intake`` and the same question again, unless the text is a
+      valid answer (free-text questions take any text, so there the intent decides).
     """
 
     @abstractmethod
@@ -117,15 +125,36 @@ class IntakeFormBase(FormValidationAction, ABC):
         turn.say(f"utter_faq/{key}")
         return True
 
+    @staticmethod
+    def asks_for_person(tracker: Tracker) -> bool:
+        """Whether the NLU read the latest message as asking for a person."""
+        intent = (tracker.latest_message or {}).get("intent") or {}
+        return (
+            intent.get("name") == HANDOFF_INTENT
+            and float(intent.get("confidence") or 0.0) >= HANDOFF_CONFIDENCE
+        )
+
+    def answered_handoff(self, turn: Turn) -> bool:
+        """Gives the practice's contact routes, if the latest message asks for a person.
+
+        Only called once the text turned out not to be a valid answer: the intake stays
+        active and the same question is asked again (no try is counted).
+        """
+        if not self.asks_for_person(turn.tracker):
+            return False
+        turn.say(HANDOFF_MID_INTAKE)
+        return True
+
     def reject(
         self, turn: Turn, slot: str, response: Optional[str] = None, **kwargs: Any
     ) -> SlotValues:
         """Leaves ``slot`` empty so the form asks again, after answering or explaining.
 
-        A question gets its FAQ answer; anything else gets ``response`` (why the answer
-        could not be used) and counts as a try (see :meth:`failed`).
+        A question gets its FAQ answer, asking for a person gets the contact routes;
+        anything else gets ``response`` (why the answer could not be used) and counts as
+        a try (see :meth:`failed`).
         """
-        if self.answered_faq(turn):
+        if self.answered_faq(turn) or self.answered_handoff(turn):
             return {slot: None}
         return self.failed(turn, slot, response, **kwargs)
 
@@ -149,13 +178,22 @@ class IntakeFormBase(FormValidationAction, ABC):
     # ---- checks, one per kind of answer ---------------------------------------------
 
     def check_choice(
-        self, turn: Turn, slot: str, value: Any, *, choices: tuple[Choice, ...]
+        self,
+        turn: Turn,
+        slot: str,
+        value: Any,
+        *,
+        choices: tuple[Choice, ...],
+        match: Optional[Callable[[Any], Optional[str]]] = None,
     ) -> SlotValues:
-        """Validate an answer to a fixed-choice question (stores the choice's value)."""
+        """Validate an answer to a fixed-choice question (stores the choice's value).
+
+        ``match`` reads the choice from the answer (default: :func:`match_choice`).
+        """
         values = {choice.value for choice in choices}
         if not turn.is_fresh(slot):
             return {slot: value if value in values else None}
-        chosen = match_choice(value, choices)
+        chosen = match(value) if match else match_choice(value, choices)
         if chosen is not None:
             return {slot: chosen}
         options = ", ".join(choice.label for choice in choices[:-1])
@@ -182,6 +220,7 @@ class IntakeFormBase(FormValidationAction, ABC):
         invalid_response: str,
         too_long_response: Optional[str] = None,
         recheck_stored: bool = False,
+        any_text: bool = False,
     ) -> SlotValues:
         """Validate a typed answer: a question gets its FAQ answer, else ``parse`` decides.
 
@@ -194,6 +233,8 @@ class IntakeFormBase(FormValidationAction, ABC):
             too_long_response: Said instead when the answer is too long.
             recheck_stored: Keep a stored value only if ``parse`` accepts it again
                 (otherwise any non-blank text is kept).
+            any_text: ``parse`` accepts almost any text (free-text questions), so asking
+                for a person is never taken as the answer.
 
         """
         if not turn.is_fresh(slot):
@@ -205,9 +246,13 @@ class IntakeFormBase(FormValidationAction, ABC):
                 return {slot: None}
         if self.answered_faq(turn):
             return {slot: None}
+        if any_text and self.answered_handoff(turn):
+            return {slot: None}
         try:
             return {slot: parse(value)}
         except InvalidAnswer as exc:
+            if self.answered_handoff(turn):
+                return {slot: None}
             # The validator's wording is for developers; people get a plain response.
             response = invalid_response
             if exc.kind == "too_long" and too_long_response:
@@ -223,6 +268,7 @@ class IntakeFormBase(FormValidationAction, ABC):
             parse=validate_free_text,
             invalid_response="utter_intake_invalid_text",
             too_long_response="utter_intake_text_too_long",
+            any_text=True,
         )
 
     def check_frequency(self, turn: Turn, slot: str, value: Any) -> SlotValues:

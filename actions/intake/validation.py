@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any, Coroutine, List, Optional
 
@@ -57,6 +58,8 @@ from secure_base.intake.validators import (
     is_skip,
     licensed_region_of,
     match_choice,
+    match_contact_method,
+    normalise,
     parse_age,
     parse_yes_no,
     stop_wish,
@@ -302,8 +305,9 @@ class ValidateIntakeForm(IntakeFormBase):
             "phone": find_phone_number,
             "age": lambda t: parse_age(t, self.profile.intake.minimum_age),
         }
+        if target == "contact_method":
+            return match_contact_method(text)
         choices = {
-            "contact_method": CONTACT_CHOICES,
             "session_format": session_format_choices(self.profile),
             "payment": PAYMENT_CHOICES,
         }
@@ -339,13 +343,28 @@ class ValidateIntakeForm(IntakeFormBase):
             URGENT_SLOT: False,
         }
 
-    validate_preferred_name = answer_validator(
-        IntakeFormBase.check_parsed,
-        "preferred_name",
-        "Validate the name the person would like to be called.",
-        parse=validate_name,
-        invalid_response="utter_intake_invalid_name",
-    )
+    def validate_preferred_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """The name the person would like to be called; an age given with it is kept too.
+
+        "maya and im 19 if u need that" stores the name "maya" and the age 19 (the age
+        goes through the age question's own checks, the minimum age included).
+        """
+        turn = Turn(dispatcher, tracker, domain)
+        values = self.check_parsed(
+            turn,
+            "preferred_name",
+            value,
+            parse=validate_name,
+            invalid_response="utter_intake_invalid_name",
+        )
+        if values["preferred_name"] is None or not turn.is_fresh("preferred_name"):
+            return values
+        age = age_in_text(value)
+        if age is not None and tracker.get_slot("age") is None:
+            values.update(self.fresh_age(turn, age, quiet=True))
+        return values
 
     def validate_age(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -358,20 +377,51 @@ class ValidateIntakeForm(IntakeFormBase):
                 isinstance(value, int) and not isinstance(value, bool) and value >= minimum
             )
             return {"age": value if valid else None}
+        return self.fresh_age(turn, value)
+
+    def fresh_age(self, turn: Turn, value: Any, *, quiet: bool = False) -> SlotValues:
+        """Read an age the person just typed; under the minimum, explain the guardian route.
+
+        Args:
+            turn: The validation call.
+            value: The text (or number) given as the age.
+            quiet: The age came along with another answer: if it cannot be read, leave
+                it out (the age question is asked later) instead of rejecting it.
+
+        """
+        minimum = self.profile.intake.minimum_age
         try:
             age = parse_age(value, minimum)
         except InvalidAnswer:
-            return self.reject(turn, "age", "utter_intake_invalid_age")
+            return {} if quiet else self.reject(turn, "age", "utter_intake_invalid_age")
         if is_below_minimum_age(age, minimum):
             turn.say("utter_intake_under_age")
         return {"age": age}
 
-    validate_contact_method = answer_validator(
-        IntakeFormBase.check_choice,
-        "contact_method",
-        "Email, phone or either.",
-        choices=CONTACT_CHOICES,
-    )
+    def validate_contact_method(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Email, phone or either; an address or number given with it is kept too.
+
+        "email pls its maya@example.com" stores the method and the address; an address
+        or number alone names its method.
+        """
+        turn = Turn(dispatcher, tracker, domain)
+        if not turn.is_fresh("contact_method") or not isinstance(value, str):
+            return self.check_choice(turn, "contact_method", value, choices=CONTACT_CHOICES)
+        details = contact_details_in(value)
+        method = match_contact_method(value)
+        if method is None and len(details) == 1:
+            method = next(iter(details))
+        if method is None:
+            return self.check_choice(
+                turn, "contact_method", value, choices=CONTACT_CHOICES, match=match_contact_method
+            )
+        wanted = ("email", "phone") if method == "either" else (method,)
+        return {
+            "contact_method": method,
+            **{slot: detail for slot, detail in details.items() if slot in wanted},
+        }
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -412,7 +462,7 @@ class ValidateIntakeForm(IntakeFormBase):
             return None
         if "@" in value or any(char.isdigit() for char in value):
             return None
-        method = match_choice(value, CONTACT_CHOICES)
+        method = match_contact_method(value)
         if method == slot:
             turn.say(NEED_DETAIL[slot])
             return {slot: None}
@@ -433,6 +483,7 @@ class ValidateIntakeForm(IntakeFormBase):
             value,
             parse=validate_region,
             invalid_response="utter_intake_invalid_region",
+            any_text=True,
         )
         region = values["region"]
         if region is not None and turn.is_fresh("region"):
@@ -532,6 +583,36 @@ class ValidateIntakeForm(IntakeFormBase):
             turn.say("utter_intake_which_change")
             return {CONFIRM_SLOT: None}
         return self.reject(turn, CONFIRM_SLOT, "utter_intake_invalid_confirm")
+
+
+def age_in_text(text: Any) -> Optional[str]:
+    """The part of an answer that gives an age alongside something else ("im 19"), if any."""
+    if not isinstance(text, str):
+        return None
+    found = _AGE_IN_TEXT.search(normalise(text))
+    return (found.group("years") or found.group("years2")) if found else None
+
+
+_AGE_IN_TEXT = re.compile(
+    r"\b(?:i m|im|i am|age|aged|age is|my age is)\s(?P<years>\d{1,3})\b"
+    r"|\b(?P<years2>\d{1,3})\s?(?:years? old|yrs? old|y o|yo)\b"
+)
+
+
+def contact_details_in(text: str) -> dict[str, str]:
+    """The email address and phone number an answer holds, where they are valid."""
+    details = {}
+    if "@" in text:
+        try:
+            details["email"] = find_email_address(text)
+        except InvalidAnswer:
+            pass
+    if sum(char.isdigit() for char in text) >= 7:
+        try:
+            details["phone"] = find_phone_number(text)
+        except InvalidAnswer:
+            pass
+    return details
 
 
 def answered_just_now(tracker: Tracker) -> bool:

@@ -332,7 +332,10 @@ def is_skip(text: Any) -> bool:
 
 # A wish to stop the intake, read from the whole answer so that "I want to stop pushing
 # people away" (an answer) is not taken for "I want to stop" (a wish to stop).
-_STOP_LEAD = r"(?:(?:actually|sorry|um+|hm+|ok|okay|oh|honestly|you know what|please|no|wait)\s)*"
+_STOP_LEAD = (
+    r"(?:(?:actually|sorry|um+|hm+|ok|okay|oh|honestly|you know what|please|no|wait|and|so"
+    r"|hold on|i find|i think|i guess|i feel)\s)*"
+)
 _STOP_TAIL = (
     r"(?:\s(?:this|it|the intake|this intake|the form|this form|the questions|these questions"
     r"|now|here|please|for now|thanks|thank you|sorry|right now|after all|anymore|any more"
@@ -343,7 +346,7 @@ _PAUSE_CORE = (
     r"|(?:can we|can i|i ll|i will|let s) (?:do|finish|continue) (?:(?:this|it) )?later"
     r"|i ll come back(?: to (?:this|it))?(?: later)?|i ll come back later|another time"
     r"|some other time|brb|be right back|i need a break|can we take a break|take a break"
-    r"|let s continue later|continue later|finish later"
+    r"|let s continue later|continue later|finish later|maybe (?:another|some other) (?:day|time)"
 )
 _STOP_CORE = (
     r"stop|cancel|quit|exit|abort|halt|forget it|never ?mind|i m not ready|i am not ready"
@@ -358,6 +361,9 @@ _STOP_CORE = (
     r"|stop (?:the|this) (?:intake|form|questionnaire)"
     r"|i want to quit the questionnaire|i don t want to do this form"
     r"|let s stop here cancel it|never mind quit|stop this please"
+    r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this|yet)"
+    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here"
+    r"(?: for (?:now|today))?"
 )
 _UNSURE_CORE = (
     r"i m not sure about this|not sure about this|i m not sure i want to do this"
@@ -365,10 +371,34 @@ _UNSURE_CORE = (
     r"|this is a lot|this is too much|i m having second thoughts|having second thoughts"
     r"|i don t know about this|i don t know if i want to do this"
 )
+# Where one clause of an answer ends and the next begins.
+_CLAUSE_BREAK = re.compile(r"[.!?;,]+|\s+but\s+", re.IGNORECASE)
 STOP_WISHES = (
     ("pause", re.compile(rf"{_STOP_LEAD}(?:{_PAUSE_CORE}){_STOP_TAIL}")),
     ("stop", re.compile(rf"{_STOP_LEAD}(?:{_STOP_CORE}){_STOP_TAIL}")),
     ("unsure", re.compile(rf"{_STOP_LEAD}(?:{_UNSURE_CORE}){_STOP_TAIL}")),
+)
+# One clause of a longer answer counts only with words plainly about this chat: "I want
+# to quit", "I'm not ready", "I need a break", "never mind" or "not right now" can be a
+# clause of a real answer ("My job is awful. I want to quit.", "never mind, it's Sam").
+_CLAUSE_PAUSE_CORE = (
+    r"maybe later|pause it|can we pause|continue later|finish later|let s continue later"
+    r"|(?:can we|can i|i ll|i will|let s) (?:do|finish|continue) (?:(?:this|it) )?later"
+    r"|i ll come back(?: to (?:this|it))?(?: later)?|another time|some other time"
+    r"|maybe (?:another|some other) (?:day|time)|brb|be right back|can we take a break"
+)
+_CLAUSE_STOP_CORE = (
+    r"stop|cancel|can we stop|could we stop|can i stop|let s stop|lets stop"
+    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here(?: for (?:now|today))?"
+    r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this)"
+    r"|i don t want to do this|i don t want to continue|i don t want to do the form"
+    r"|i changed my mind|i ve changed my mind|stop asking me questions"
+    r"|get me out of (?:here|this|this form)|discard my intake|cancel my application"
+    r"|end (?:the|this) (?:intake|form)|stop (?:the|this) (?:intake|form|questionnaire)"
+)
+CLAUSE_STOP_WISHES = (
+    ("pause", re.compile(rf"{_STOP_LEAD}(?:{_CLAUSE_PAUSE_CORE}){_STOP_TAIL}")),
+    ("stop", re.compile(rf"{_STOP_LEAD}(?:{_CLAUSE_STOP_CORE}){_STOP_TAIL}")),
 )
 
 
@@ -387,6 +417,14 @@ def stop_wish(text: Any) -> Optional[str]:
     for wish, pattern in STOP_WISHES:
         if pattern.fullmatch(norm):
             return wish
+    # Then each clause: "hmm ok. actually lets stop here, i am too tired" holds a stop.
+    # A clause must still be a stop wish from start to end, so "I want to stop pushing
+    # people away" stays an answer.
+    for clause in _CLAUSE_BREAK.split(text):
+        norm = normalise(clause)
+        for wish, pattern in CLAUSE_STOP_WISHES:
+            if norm and pattern.fullmatch(norm):
+                return wish
     return None
 
 
@@ -533,9 +571,14 @@ _NAME_GREETING = re.compile(
 _NAME_HELP = "Just the name you'd like us to use is fine, for example Sam."
 
 
+# Where another detail follows the name: "maya and im 19", "Sam, 34 years old".
+_NAME_THEN_DETAIL = re.compile(r"(?:\s*,\s*|\s+and\s+)(?=[^,]*\d)", re.IGNORECASE)
+
+
 def extract_name(text: str) -> str:
     """Return the part of a sentence that is the name ("call me Sam" gives "Sam")."""
     name = re.sub(r"\s+", " ", text).strip()
+    name = _NAME_THEN_DETAIL.split(name, maxsplit=1)[0]
     # The last introduction wins: "actually I'm ... my name is Dana".
     intro = next(reversed(list(_NAME_INTRO.finditer(name))), None)
     if intro is not None:
@@ -677,6 +720,53 @@ CONTACT_CHOICES = (
         ),
     ),
 )
+# Words for each contact method when an answer mentions both ("I'd prefer e-mail, I do
+# not always hear the telephone"); after :func:`normalise`, so "e-mail" is "e mail".
+_CONTACT_WORDS = {
+    "email": r"e ?mail|emails|emailing|mail",
+    "phone": r"phone|telephone|call|calling|calls|ring|text|texts|texting|sms|mobile|cell",
+}
+_CONTACT_MENTION = re.compile(
+    "|".join(rf"(?P<{value}>\b(?:{words})\b)" for value, words in _CONTACT_WORDS.items())
+)
+_CONTACT_NEGATION = re.compile(
+    r"\b(?:not|no|don t|dont|do not|rather not|never|can t|cant|cannot|won t|hate|dislike)\b"
+    r"(?:\s\S+){0,3}\s*$"
+)
+_CONTACT_PREFERENCE = re.compile(r"\b(?:prefer|preferred|rather|better|please|pls|best)\b")
+_PREFERENCE_REACH = 3  # words either side of a mention
+
+
+def match_contact_method(text: Any) -> Optional[str]:
+    """Return ``"email"``, ``"phone"`` or ``"either"`` for the contact method an answer names.
+
+    Plain answers go through :func:`match_choice`. When both methods are mentioned, a
+    negated one ("not email", "I do not always hear the telephone") is dropped and the
+    one next to a preference word (prefer, rather, better, please, best) wins; otherwise
+    the first one mentioned. Texting counts as phone.
+    """
+    chosen = match_choice(text, CONTACT_CHOICES)
+    if chosen is not None or not isinstance(text, str):
+        return chosen
+    norm = normalise(text)
+    words = norm.split()
+    mentions = []  # (method, word index), in order
+    previous_end = 0
+    for found in _CONTACT_MENTION.finditer(norm):
+        # A negation counts only since the previous mention: "not email, phone please".
+        if not _CONTACT_NEGATION.search(norm[previous_end : found.start()]):
+            mentions.append((found.lastgroup, len(norm[: found.start()].split())))
+        previous_end = found.end()
+    methods = list(dict.fromkeys(method for method, _ in mentions))
+    if len(methods) <= 1:
+        return methods[0] if methods else None
+    for method, index in mentions:
+        near = " ".join(words[max(0, index - _PREFERENCE_REACH) : index + _PREFERENCE_REACH + 1])
+        if _CONTACT_PREFERENCE.search(near):
+            return method
+    return methods[0]
+
+
 PAYMENT_CHOICES = (
     Choice(
         "insurance",
