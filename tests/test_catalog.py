@@ -485,6 +485,37 @@ def test_the_practice_articles_cite_sources_and_link_each_other() -> None:
     assert linked == {a.slug for a in report.articles}  # no article is left unlinked
 
 
+@pytest.mark.parametrize(
+    ("topic_key", "query", "slug"),
+    [
+        ("first_session", None, "your-first-therapy-session-what-to-expect"),
+        ("confidentiality", None, "confidentiality-in-therapy-what-stays-private"),
+        ("fees_and_insurance", None, "paying-for-therapy-insurance-and-self-pay"),
+        ("session_formats", None, "in-person-video-or-phone-sessions"),
+        (
+            None,
+            "something I can read about what happens at a first appointment",
+            "your-first-therapy-session-what-to-expect",
+        ),
+        (
+            None,
+            "is there an article about confidentiality, like who sees what I say",
+            "confidentiality-in-therapy-what-stays-private",
+        ),
+        (None, "a page about your fees and insurance", "paying-for-therapy-insurance-and-self-pay"),
+        (None, "can I read about video vs phone sessions", "in-person-video-or-phone-sessions"),
+    ],
+)
+def test_the_practice_articles_answer_logistics_requests(
+    engine, topic_key: str | None, query: str | None, slug: str
+) -> None:
+    with session_scope(engine) as session:
+        import_directory(session, Path(__file__).resolve().parents[1] / "articles")
+    with session_scope(engine) as session:
+        results = recommend(session, topic_key=topic_key, query=query, base_url=BASE)
+    assert slugs(results)[:1] == [slug]
+
+
 # --------------------------------------------------------------------------- import
 
 
