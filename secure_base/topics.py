@@ -1,6 +1,6 @@
 """The fixed taxonomy of topic keys (retrieval intents ``faq/<key>``) and their keywords.
 
-The keyword phrases per content topic live in ``topic_keywords.yml`` beside this module
+The keyword phrases per topic live in ``topic_keywords.yml`` beside this module
 (a data table, read once at import) as :data:`TOPIC_KEYWORDS`; the article search
 (:mod:`secure_base.catalog.search`) matches free text against them.
 """
@@ -69,7 +69,9 @@ LOGISTICS_KEYS = (
 TOPIC_KEYS = (
     ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + NEXT_QUESTION_KEYS + LOGISTICS_KEYS
 )
-# Topics that articles must cover (logistics are answered from the profile instead).
+# Topics that articles must cover and that the assistant offers reading on. Logistics are
+# answered from the profile; articles may be tagged with them too (general background
+# such as confidentiality or superbills), but reading is not offered after their answers.
 CONTENT_TOPIC_KEYS = (
     ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + NEXT_QUESTION_KEYS
 )
@@ -90,7 +92,7 @@ KEYWORDS_FILE = Path(__file__).with_name("topic_keywords.yml")
 
 
 def load_topic_keywords(path: Path = KEYWORDS_FILE) -> dict[str, tuple[str, ...]]:
-    """Read the keyword phrases per content topic, in file order.
+    """Read the keyword phrases per topic, in file order.
 
     Raises:
         ValueError: When a topic's value is not a list of (quoted) phrases.
@@ -105,5 +107,5 @@ def load_topic_keywords(path: Path = KEYWORDS_FILE) -> dict[str, tuple[str, ...]
     return keywords
 
 
-#: Keyword phrases per content topic; the first of each is the topic's canonical phrase.
+#: Keyword phrases per topic; the first of each is the topic's canonical phrase.
 TOPIC_KEYWORDS = load_topic_keywords()

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from secure_base.catalog.models import SLUG_MAX, SUMMARY_MAX, TITLE_MAX, URL_MAX
-from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS
+from secure_base.topics import TOPIC_KEYS
 
 REQUIRED_FIELDS = ("slug", "title", "summary", "topics", "published", "reading_minutes")
 OPTIONAL_FIELDS = ("url", "further_reading", "related")
@@ -66,7 +66,7 @@ class Fields:
         slug: The slug, if valid and equal to the file name.
         title: The title, whitespace folded.
         summary: The summary, whitespace folded.
-        topics: Content topic keys, the most relevant first.
+        topics: Topic keys (content or practice-logistics), the most relevant first.
         published: Publication date.
         reading_minutes: Estimated reading time in minutes.
         url: Canonical absolute http(s) URL, if given.
@@ -196,12 +196,7 @@ def _check_topics(values, nodes, report) -> Optional[tuple[str, ...]]:  # type: 
         elif item in keys:
             report(line, f"topic '{item}' is listed twice")
             ok = False
-        elif item in TOPIC_KEYS and item not in CONTENT_TOPIC_KEYS:
-            report(
-                line, f"topic '{item}' is a practice-logistics topic; articles cover content topics"
-            )
-            ok = False
-        elif item not in CONTENT_TOPIC_KEYS:
+        elif item not in TOPIC_KEYS:
             hint = _closest_key(item)
             report(
                 line, f"unknown topic key '{item}'" + (f" (did you mean '{hint}'?)" if hint else "")
@@ -213,7 +208,7 @@ def _check_topics(values, nodes, report) -> Optional[tuple[str, ...]]:  # type: 
 
 
 def _closest_key(value: str) -> Optional[str]:
-    found = difflib.get_close_matches(value.lower(), CONTENT_TOPIC_KEYS, n=1, cutoff=0.6)
+    found = difflib.get_close_matches(value.lower(), TOPIC_KEYS, n=1, cutoff=0.6)
     return found[0] if found else None
 
 

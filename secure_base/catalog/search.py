@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from secure_base.catalog.models import Article, ArticleTopic, article_url
-from secure_base.topics import CONTENT_TOPIC_KEYS, TOPIC_KEYS, TOPIC_KEYWORDS
+from secure_base.topics import TOPIC_KEYS, TOPIC_KEYWORDS
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def topics_for_query(query: str) -> list[str]:
     ``["boundaries_without_guilt"]``.
     """
     weights = topic_weights_for_query(query)
-    return sorted(weights, key=lambda k: (-weights[k], CONTENT_TOPIC_KEYS.index(k)))
+    return sorted(weights, key=lambda k: (-weights[k], TOPIC_KEYS.index(k)))
 
 
 def canonical_phrase(topic_key: str) -> Optional[str]:
