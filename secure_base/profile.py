@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, validator
+from pydantic.fields import ModelField
 
 from secure_base.settings import load_settings
 
@@ -233,7 +234,7 @@ class BetweenSessions(BaseModel):
         extra = "forbid"
 
     @validator("how", "response_time", "after_hours")
-    def _written(cls, text: str, field) -> str:  # noqa: N805, ANN001
+    def _written(cls, text: str, field: ModelField) -> str:  # noqa: N805
         return _filled_in(text, f"between_sessions.{field.name}")
 
 
