@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, validator
+from pydantic.fields import ModelField
 
 from secure_base.settings import load_settings
 
@@ -175,6 +176,112 @@ class SessionFormat(BaseModel):
     detail: str = ""
 
 
+def _filled_in(text: str, field: str) -> str:
+    """``text`` stripped; raises ValueError naming ``field`` when it is blank."""
+    if not text.strip():
+        raise ValueError(f"{field} must not be empty: write a sentence for clients")
+    return text.strip()
+
+
+def _yes_or_no(value: object, field: str) -> bool:
+    """A YAML true/false (yes/no); raises ValueError naming ``field`` for anything else."""
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{field} must be true or false (yes or no), not {value!r}")
+
+
+class Couples(BaseModel):
+    """Whether the practice sees couples (topic couples_work).
+
+    Attributes:
+        offered: The practice offers couples therapy.
+        note: What clients should know: who sees couples and how, or, when it is not
+            offered, what the practice suggests instead. Optional.
+
+    """
+
+    offered: bool
+    note: str = ""
+
+    class Config:
+        """A misspelt key must fail loudly, not silently drop the practice's answer."""
+
+        extra = "forbid"
+
+    @validator("offered", pre=True)
+    def _offered_is_yes_or_no(cls, value: object) -> bool:  # noqa: N805
+        return _yes_or_no(value, "couples.offered")
+
+
+class BetweenSessions(BaseModel):
+    """How current clients reach their therapist between sessions (contact_between_sessions).
+
+    Attributes:
+        how: The ways to get in touch and what they are for, e.g. email for scheduling.
+        response_time: How soon a client can expect a reply, e.g. "within one business day".
+        after_hours: What happens to a message sent outside office hours. The answer
+            always adds that messages are not monitored then, with the crisis lines.
+
+    """
+
+    how: str
+    response_time: str
+    after_hours: str
+
+    class Config:
+        """A misspelt key must fail loudly."""
+
+        extra = "forbid"
+
+    @validator("how", "response_time", "after_hours")
+    def _written(cls, text: str, field: ModelField) -> str:  # noqa: N805
+        return _filled_in(text, f"between_sessions.{field.name}")
+
+
+class GoodFaithEstimate(BaseModel):
+    """How the practice gives the US Good Faith Estimate (No Surprises Act).
+
+    Attributes:
+        how: When and how clients get their estimate, e.g. "by email when you book".
+        note: Anything else, e.g. what the estimate is based on. Optional.
+
+    """
+
+    how: str
+    note: str = ""
+
+    class Config:
+        """A misspelt key must fail loudly."""
+
+        extra = "forbid"
+
+    @validator("how")
+    def _how_written(cls, text: str) -> str:  # noqa: N805
+        return _filled_in(text, "good_faith_estimate.how")
+
+
+class Superbill(BaseModel):
+    """Whether the practice gives superbills for out-of-network claims (topic superbill).
+
+    Attributes:
+        provided: The practice gives superbills.
+        note: When and how, e.g. "at the end of each month, by email". Optional.
+
+    """
+
+    provided: bool
+    note: str = ""
+
+    class Config:
+        """A misspelt key must fail loudly."""
+
+        extra = "forbid"
+
+    @validator("provided", pre=True)
+    def _provided_is_yes_or_no(cls, value: object) -> bool:  # noqa: N805
+        return _yes_or_no(value, "superbill.provided")
+
+
 def _has_a_number(line: str) -> bool:
     """A resource line must give something to call or text (at least three digits)."""
     return sum(character.isdigit() for character in line) >= 3
@@ -269,6 +376,10 @@ class PracticeProfile(BaseModel):
     articles: Articles
     intake: Intake
     retention: Retention = Field(default_factory=Retention)
+    couples: Couples
+    between_sessions: BetweenSessions
+    good_faith_estimate: GoodFaithEstimate
+    superbill: Superbill
 
     @validator("crisis")
     def _crisis_region_exists(cls, crisis: Crisis) -> Crisis:  # noqa: N805

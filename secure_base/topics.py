@@ -65,6 +65,10 @@ LOGISTICS_KEYS = (
     "fees_and_insurance",
     "session_formats",
     "practice_contact",
+    "couples_work",
+    "contact_between_sessions",
+    "good_faith_estimate",
+    "superbill",
 )
 TOPIC_KEYS = (
     ATTACHMENT_KEYS + THERAPY_KEYS + EARNED_SECURITY_KEYS + NEXT_QUESTION_KEYS + LOGISTICS_KEYS
