@@ -585,3 +585,68 @@ def test_settings_enable_each_channel_and_list_secrets_masked() -> None:
         assert secret not in listing
     assert 'export SECURE_BASE_TELEGRAM_SECRET="${SECURE_BASE_TELEGRAM_SECRET-}"' in listing
     assert "export SECURE_BASE_TWILIO_WHATSAPP_NUMBER=+15550002222" in listing
+
+
+# --- The full stack (the lead runs these: they need a trained model) --------------------
+
+@pytest.fixture(scope="module")
+def telegram_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real servers, started as `make run` starts them, with Telegram enabled and its
+    outgoing calls going to the fake provider."""
+    from tests.conftest import need
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    stack = Stack(tmp_path_factory.mktemp("telegram"), model, env={
+        "SECURE_BASE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
+        "SECURE_BASE_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
+    }).start()
+    yield stack
+    stack.close()
+
+
+def _sent_to(provider: FakeProvider, chat_id: int) -> list[str]:
+    """The texts the assistant sent to ``chat_id`` through the fake Telegram API."""
+    texts = []
+    for _method, path, body in provider.calls:
+        if path.endswith("/sendMessage"):
+            fields = dict(pair.split("=", 1) for pair in body.decode().split("&") if "=" in pair)
+            if unquote_plus(fields.get("chat_id", "")) == str(chat_id):
+                texts.append(unquote_plus(fields.get("text", "")))
+    return texts
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_answers_a_signed_telegram_update_and_ignores_a_forged_one(
+        telegram_stack, provider) -> None:
+    from secure_base.profile import load_profile
+
+    stack = telegram_stack
+    url = f"{stack.url}/webhooks/telegram/webhook"
+    chat, forged_chat = 770000 + int(time.time()) % 1000, 880000 + int(time.time()) % 1000
+    provider.calls.clear()
+
+    def post(update: dict, secret: str) -> requests.Response:
+        return requests.post(url, json=update, timeout=120,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+
+    assert post(telegram_update("What is attachment?", chat), TELEGRAM_SECRET).status_code == 200
+    answer = "\n".join(_sent_to(provider, chat))
+    assert answer.strip()
+    events = stack.tracker(str(chat))["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["What is attachment?"]
+    assert stack.tracker(str(chat))["latest_input_channel"] == "telegram"
+
+    crisis = telegram_update("I want to end my life", chat)
+    assert post(crisis, TELEGRAM_SECRET).status_code == 200
+    assert load_profile().crisis.current().lines[0] in "\n".join(_sent_to(provider, chat))
+
+    forged = telegram_update("I want to end my life", forged_chat)
+    assert post(forged, "not-the-secret").status_code == 403
+    assert post(forged, "").status_code == 401
+    assert _sent_to(provider, forged_chat) == []
+    assert not [e for e in stack.tracker(str(forged_chat))["events"] if e["event"] == "user"]
