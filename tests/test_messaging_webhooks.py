@@ -650,3 +650,16 @@ def test_full_stack_answers_a_signed_telegram_update_and_ignores_a_forged_one(
     assert post(forged, "").status_code == 401
     assert _sent_to(provider, forged_chat) == []
     assert not [e for e in stack.tracker(str(forged_chat))["events"] if e["event"] == "user"]
+
+
+def test_preflight_refuses_channel_settings_that_cannot_work() -> None:
+    from secure_base.preflight import PreflightError, check_channels
+
+    check_channels(load_settings({"SECURE_BASE_TELEGRAM_SECRET": TELEGRAM_SECRET,
+                                  "SECURE_BASE_TWILIO_PUBLIC_URL": "https://chat.example.org"}))
+    for env in ({"SECURE_BASE_TELEGRAM_SECRET": "has spaces and !"},
+                {"SECURE_BASE_TELEGRAM_SECRET": "short", "SECURE_BASE_ENV": "production"},
+                {"SECURE_BASE_TWILIO_PUBLIC_URL": "chat.example.org"},
+                {"SECURE_BASE_TWILIO_PUBLIC_URL": "https://chat.example.org/?x=1"}):
+        with pytest.raises(PreflightError):
+            check_channels(load_settings(env))
