@@ -275,6 +275,15 @@ def test_telegram_update_with_the_secret_reaches_the_assistant(hooks, provider) 
     assert f"/bot{TELEGRAM_TOKEN}/sendMessage" in provider.paths()
 
 
+def test_telegram_button_press_reaches_the_assistant(hooks) -> None:
+    update = {"update_id": 9, "callback_query": {
+        "id": "1", "chat_instance": "1", "data": "/affirm",
+        "from": {"id": 42, "is_bot": False, "first_name": "A"},
+        "message": {"message_id": 2, "date": 0, "chat": {"id": 42, "type": "private"}}}}
+    assert post_telegram(hooks, update).status_code == 200
+    assert [(m.text, str(m.sender_id)) for m in hooks.received] == [("/affirm", "42")]
+
+
 @pytest.mark.parametrize("secret, status", [(None, 401), ("", 401),
                                             ("wrong-" + TELEGRAM_SECRET, 403),
                                             (TELEGRAM_SECRET[:-1], 403)])
@@ -287,7 +296,10 @@ def test_telegram_update_without_the_right_secret_is_refused(hooks, provider, se
 
 @pytest.mark.parametrize("body", [b"not json " + MARKER.encode(), b"[1, 2]",
                                   json.dumps({"message": {"text": MARKER}}).encode(),
-                                  json.dumps({"update_id": "x", "text": MARKER}).encode()])
+                                  json.dumps({"update_id": "x", "text": MARKER}).encode(),
+                                  json.dumps({"update_id": 3, "message": {"text": MARKER}}
+                                             ).encode(),
+                                  json.dumps({"update_id": 3, "message": MARKER}).encode()])
 def test_telegram_malformed_update_is_400(hooks, provider, body) -> None:
     assert post_telegram(hooks, body).status_code == 400
     assert not hooks.received and not provider.calls
@@ -296,6 +308,10 @@ def test_telegram_malformed_update_is_400(hooks, provider, body) -> None:
 def test_telegram_update_with_nothing_to_read_is_acknowledged(hooks, provider) -> None:
     update = {"update_id": 7, "my_chat_member": {"chat": {"id": 1, "type": "private"}}}
     assert post_telegram(hooks, update).status_code == 200
+    inline_button = {"update_id": 8, "callback_query": {
+        "id": "1", "chat_instance": "1", "data": MARKER, "inline_message_id": "i",
+        "from": {"id": 1, "is_bot": False, "first_name": "A"}}}
+    assert post_telegram(hooks, inline_button).status_code == 200
     assert not hooks.received
 
 

@@ -101,13 +101,17 @@ class VerifiedTelegramInput(TelegramInput):
         except Exception:  # noqa: BLE001 - aiogram's parse errors have no common type
             return refuse(self.name(), 400, "the body is not a Telegram update")
         kind = next((k for k in _READ_KINDS if update.get(k) is not None), None)
-        readable = kind is not None and (
-            kind != "callback_query" or parsed.callback_query.message is not None)
-        if kind in ("message", "edited_message") and not isinstance(update[kind], dict):
-            readable = False
-        if not readable:
+        if kind is None or (kind == "callback_query" and parsed.callback_query.message is None):
+            # Joins, polls, a button under an inline-mode message: nothing Rasa reads.
             logger.info("A Telegram update with nothing to read was acknowledged")
             return response.text("success")
+        message = (parsed.callback_query.message if kind == "callback_query"
+                   else getattr(parsed, kind))
+        # Rasa's handler answers to the message's chat, and fails (500) without one.
+        chat = getattr(message, "chat", None)
+        if not isinstance(update[kind], dict) or chat is None or not isinstance(
+                chat.id, int):
+            return refuse(self.name(), 400, "a Telegram update without a chat")
         return None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
