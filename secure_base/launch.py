@@ -9,8 +9,10 @@ The Rasa server:
 * its HTTP API (``/conversations``, ``/model``, ``/status``...) is on only when
   ``SECURE_BASE_API_TOKEN`` is set, and then needs that token (``?token=``);
 * CORS allows only the site's origins (``SECURE_BASE_SITE_ORIGIN``);
-* the channels (REST, socket.io) and ``/`` answer without the API token: ``/`` is the
-  readiness check.
+* the channels (REST, socket.io, and the messaging webhooks, each verified by its
+  provider's signature: secure_base.messaging) and ``/`` answer without the API token;
+  ``/`` is the readiness check. The channels are listed in credentials.yml and take
+  their secrets from the settings, so an unconfigured messaging channel is simply off.
 
 Rasa runs in this process (not as a child), so the API token never appears in a
 process list. The action server's secret reaches Rasa through the environment, where

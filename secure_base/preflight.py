@@ -36,6 +36,7 @@ def check(settings: Settings | None = None) -> None:
             "cannot be encrypted. Generate a key with `make key` and set it in the environment."
         )
     check_access(settings)
+    check_channels(settings)
     from secure_base.access import MissingSecretError, action_secret, session_secret
 
     try:
@@ -111,6 +112,36 @@ def check_access(settings: Settings) -> None:
         )
 
 
+#: What Telegram accepts as a webhook ``secret_token``.
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_channels(settings: Settings) -> None:
+    """Raises PreflightError for messaging channel settings that cannot work or are weak.
+
+    Anywhere: a Telegram secret Telegram would refuse, a Twilio public URL that is not
+    ``http(s)://...`` (every signature would fail). In production, a Telegram secret
+    shorter than :data:`MIN_SECRET_CHARS`: it is all that keeps forged updates out.
+    """
+    secret = settings.telegram.secret
+    if secret and not _TELEGRAM_SECRET.fullmatch(secret):
+        raise PreflightError(
+            "SECURE_BASE_TELEGRAM_SECRET may only hold A-Z, a-z, 0-9, _ and - (1 to 256 "
+            "characters), as Telegram requires. Generate one with python -c 'import "
+            "secrets; print(secrets.token_urlsafe(32))'."
+        )
+    if settings.is_production and secret and len(secret) < MIN_SECRET_CHARS:
+        raise PreflightError(
+            f"SECURE_BASE_TELEGRAM_SECRET is shorter than {MIN_SECRET_CHARS} characters."
+        )
+    public_url = settings.twilio.public_url
+    if public_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", public_url):
+        raise PreflightError(
+            f"SECURE_BASE_TWILIO_PUBLIC_URL: {public_url!r} is not a base URL such as "
+            "https://chat.example.org (no query string)."
+        )
+
+
 def main() -> int:
     """Command-line entry point: prints the problem and exits 1, or exits 0."""
     settings = load_settings()
@@ -123,6 +154,12 @@ def main() -> int:
         print(
             "preflight: warning: SECURE_BASE_REST_TOKEN is not set, so the REST channel "
             "accepts anyone who reaches the Rasa port (docs/security.md).",
+            file=sys.stderr,
+        )
+    if settings.is_production and settings.twilio.enabled and not settings.twilio.public_url:
+        print(
+            "preflight: warning: SECURE_BASE_TWILIO_PUBLIC_URL is not set; behind a proxy "
+            "every Twilio request will be refused (docs/channels.md).",
             file=sys.stderr,
         )
     return 0

@@ -7,10 +7,145 @@ server, the CLIs and the tests agree on where things live.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel (docs/channels.md); on when token, bot name and secret are set.
+
+    Attributes:
+        token: The bot's token from BotFather (``SECURE_BASE_TELEGRAM_TOKEN``).
+        bot_name: The bot's username (``SECURE_BASE_TELEGRAM_BOT_NAME``).
+        secret: The webhook's ``secret_token``; Telegram sends it back in every update
+            (``SECURE_BASE_TELEGRAM_SECRET``).
+        api_url: Base URL of the Bot API (``SECURE_BASE_TELEGRAM_API_URL``).
+    """
+
+    token: str = ""
+    bot_name: str = ""
+    secret: str = ""
+    api_url: str = "https://api.telegram.org"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether every variable the channel needs is set."""
+        return bool(self.token and self.bot_name and self.secret)
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """SMS and WhatsApp through Twilio; on with account, token and at least one number.
+
+    Attributes:
+        account_sid: ``SECURE_BASE_TWILIO_ACCOUNT_SID``.
+        auth_token: Signs Twilio's webhooks and authenticates replies
+            (``SECURE_BASE_TWILIO_AUTH_TOKEN``).
+        number: The SMS number replies are sent from (``SECURE_BASE_TWILIO_NUMBER``).
+        whatsapp_number: The WhatsApp sender, with or without ``whatsapp:``
+            (``SECURE_BASE_TWILIO_WHATSAPP_NUMBER``).
+        public_url: The Rasa server's base URL as Twilio calls it, e.g.
+            ``https://chat.example.org`` (``SECURE_BASE_TWILIO_PUBLIC_URL``); Twilio signs
+            the URL it called, which a server behind a proxy cannot see. Empty: the
+            request's own URL.
+        api_url: Base URL of Twilio's REST API (``SECURE_BASE_TWILIO_API_URL``).
+    """
+
+    account_sid: str = ""
+    auth_token: str = ""
+    number: str = ""
+    whatsapp_number: str = ""
+    public_url: str = ""
+    api_url: str = "https://api.twilio.com"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether every variable the channel needs is set."""
+        return bool(self.account_sid and self.auth_token and (self.number or self.whatsapp_number))
+
+
+@dataclass(frozen=True)
+class FacebookSettings:
+    """Facebook Messenger; on when verify token, app secret and page token are set.
+
+    Attributes:
+        verify: The webhook's verify token, chosen by the owner (``SECURE_BASE_FACEBOOK_VERIFY``).
+        secret: The app secret that signs every webhook (``SECURE_BASE_FACEBOOK_SECRET``).
+        page_token: The page access token for replies (``SECURE_BASE_FACEBOOK_PAGE_TOKEN``).
+        api_url: Base URL of the Graph API, without version (``SECURE_BASE_FACEBOOK_API_URL``).
+    """
+
+    verify: str = ""
+    secret: str = ""
+    page_token: str = ""
+    api_url: str = "https://graph.facebook.com"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether every variable the channel needs is set."""
+        return bool(self.verify and self.secret and self.page_token)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Slack; on when the bot token and the signing secret are set.
+
+    Attributes:
+        token: The bot token, ``xoxb-...`` (``SECURE_BASE_SLACK_TOKEN``).
+        signing_secret: Signs every request from Slack (``SECURE_BASE_SLACK_SIGNING_SECRET``).
+        api_url: Base URL of Slack's Web API (``SECURE_BASE_SLACK_API_URL``).
+    """
+
+    token: str = ""
+    signing_secret: str = ""
+    api_url: str = "https://slack.com/api/"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether every variable the channel needs is set."""
+        return bool(self.token and self.signing_secret)
+
+
+#: Every messaging channel variable: (settings attribute, field, variable, is a secret).
+CHANNEL_VARIABLES: tuple[tuple[str, str, str, bool], ...] = (
+    ("telegram", "token", "SECURE_BASE_TELEGRAM_TOKEN", True),
+    ("telegram", "bot_name", "SECURE_BASE_TELEGRAM_BOT_NAME", False),
+    ("telegram", "secret", "SECURE_BASE_TELEGRAM_SECRET", True),
+    ("telegram", "api_url", "SECURE_BASE_TELEGRAM_API_URL", False),
+    ("twilio", "account_sid", "SECURE_BASE_TWILIO_ACCOUNT_SID", False),
+    ("twilio", "auth_token", "SECURE_BASE_TWILIO_AUTH_TOKEN", True),
+    ("twilio", "number", "SECURE_BASE_TWILIO_NUMBER", False),
+    ("twilio", "whatsapp_number", "SECURE_BASE_TWILIO_WHATSAPP_NUMBER", False),
+    ("twilio", "public_url", "SECURE_BASE_TWILIO_PUBLIC_URL", False),
+    ("twilio", "api_url", "SECURE_BASE_TWILIO_API_URL", False),
+    ("facebook", "verify", "SECURE_BASE_FACEBOOK_VERIFY", True),
+    ("facebook", "secret", "SECURE_BASE_FACEBOOK_SECRET", True),
+    ("facebook", "page_token", "SECURE_BASE_FACEBOOK_PAGE_TOKEN", True),
+    ("facebook", "api_url", "SECURE_BASE_FACEBOOK_API_URL", False),
+    ("slack", "token", "SECURE_BASE_SLACK_TOKEN", True),
+    ("slack", "signing_secret", "SECURE_BASE_SLACK_SIGNING_SECRET", True),
+    ("slack", "api_url", "SECURE_BASE_SLACK_API_URL", False),
+)
+
+_CHANNEL_CLASSES = {
+    "telegram": TelegramSettings,
+    "twilio": TwilioSettings,
+    "facebook": FacebookSettings,
+    "slack": SlackSettings,
+}
+
+
+def _channel_settings(env: os._Environ[str] | dict[str, str]) -> dict[str, object]:
+    """Each channel's settings; an unset or empty variable keeps its default."""
+    values: dict[str, dict[str, str]] = {name: {} for name in _CHANNEL_CLASSES}
+    for channel, attribute, variable, _secret in CHANNEL_VARIABLES:
+        raw = (env.get(variable) or "").strip()
+        if raw:
+            values[channel][attribute] = raw
+    return {name: cls(**values[name]) for name, cls in _CHANNEL_CLASSES.items()}
 
 
 @dataclass(frozen=True)
@@ -61,6 +196,10 @@ class Settings:
         rest_token: Bearer token the REST channel requires (empty: REST open).
         purge_interval_hours: How often the website process runs the retention purge
             (0: never; then run ``python -m secure_base.purge`` from cron).
+        telegram: The Telegram channel's settings (off unless configured).
+        twilio: The Twilio (SMS, WhatsApp) channel's settings.
+        facebook: The Messenger channel's settings.
+        slack: The Slack channel's settings.
     """
 
     data_dir: Path
@@ -99,6 +238,10 @@ class Settings:
     redis_password: str = ""
     redis_tls: bool = False
     redis_ca_certs: str = ""
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    facebook: FacebookSettings = field(default_factory=FacebookSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
 
     @property
     def rasa_url(self) -> str:
@@ -168,6 +311,7 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         redis_password=env.get("SECURE_BASE_REDIS_PASSWORD", ""),
         redis_tls=_flag(env.get("SECURE_BASE_REDIS_TLS"), default=False),
         redis_ca_certs=env.get("SECURE_BASE_REDIS_CA_CERTS", ""),
+        **_channel_settings(env),  # type: ignore[arg-type]
     )
 
 
@@ -236,7 +380,37 @@ def shell_exports(settings: Settings) -> str:
     lines = [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
     # Set (empty) when unset, as endpoints.scale.yml needs, without printing the secret.
     lines.append('export SECURE_BASE_REDIS_PASSWORD="${SECURE_BASE_REDIS_PASSWORD-}"')
+    lines += channel_lines(settings)
     return "\n".join(lines)
+
+
+def channel_lines(settings: Settings) -> list[str]:
+    """The messaging channels for :func:`shell_exports`: on/off and every variable.
+
+    Secrets are never printed: a set secret is exported from the environment as it is
+    (``"${NAME-}"``) with a ``# set (secret)`` note, an unset one is marked ``# not set``.
+    """
+    lines = []
+    for channel in _CHANNEL_CLASSES:
+        config = getattr(settings, channel)
+        lines.append(f"# {channel} channel: {'on' if config.enabled else 'off'}")
+        for name, attribute, variable, secret in CHANNEL_VARIABLES:
+            if name != channel:
+                continue
+            value = getattr(config, attribute)
+            if secret:
+                note = "set (secret)" if value else "not set"
+                lines.append(f'export {variable}="${{{variable}-}}"  # {note}')
+            else:
+                lines.append(f"export {variable}={shlex_quote(value)}")
+    return lines
+
+
+def shlex_quote(value: str) -> str:
+    """``value`` quoted for a POSIX shell."""
+    import shlex
+
+    return shlex.quote(value)
 
 
 if __name__ == "__main__":  # `python -m secure_base.settings` prints the exports
