@@ -205,7 +205,8 @@ class Checks:
         return r.said("utter_reassure", "utter_no_need_to_apologi", "utter_apology")
 
     def _invites(self, r: Reply, _: str) -> bool:
-        return r.said("utter_invite", "utter_take_your_time", "utter_greet", "utter_distress_check_in")
+        return r.said("utter_invite", "utter_take_your_time", "utter_greet",
+                      "utter_distress_check_in")
 
     def _declines(self, r: Reply, _: str) -> bool:
         return any(n in DECLINES or n.startswith("utter_decline") for n in r.responses)

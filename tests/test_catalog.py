@@ -806,7 +806,7 @@ def test_query_terms_are_plain_words() -> None:
         ("something I can read about what happens at a first appointment", "first_session"),
         ("a page about your fees and insurance", "fees_and_insurance"),
         ("can I read about video vs phone sessions", "session_formats"),
-        ("what is a superbill", "fees_and_insurance"),
+        ("what is a superbill", "superbill"),
         ("how do I reach you", "practice_contact"),
     ],
 )
