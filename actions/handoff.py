@@ -31,6 +31,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import run_db
 from actions.intake.form_base import IntakeFormBase, SlotValues, Turn
 from actions.intake.state import consent_version, is_consent_version
+from actions.intake.validation import contact_details_in
 from secure_base.callback import (
     CALLBACK_SLOTS,
     CONSENT_SLOT,
@@ -238,6 +239,14 @@ class ValidateCallbackForm(IntakeFormBase):
         turn = Turn(dispatcher, tracker, domain)
         if self._stray_payload(turn, METHOD_SLOT, value):
             return {METHOD_SLOT: None}
+        if turn.is_fresh(METHOD_SLOT) and isinstance(value, str):
+            # A number or an address given straight away names the method too.
+            details = contact_details_in(value)
+            if len(details) == 1:
+                ((kind, detail),) = details.items()
+                method = METHOD_PHONE if kind == "phone" else METHOD_EMAIL
+                slot = PHONE_SLOT if kind == "phone" else EMAIL_SLOT
+                return {METHOD_SLOT: method, slot: detail}
         return self.check_choice(turn, METHOD_SLOT, value, choices=CALLBACK_CONTACT_CHOICES)
 
     def validate_callback_phone(

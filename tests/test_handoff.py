@@ -284,6 +284,24 @@ async def test_consent_first_then_name_phone_and_times() -> None:
     assert "callback_email" not in sim.asked
 
 
+@pytest.mark.parametrize(
+    ("answer", "method", "slot", "stored"),
+    [("207 555 0187", "phone", "callback_phone", "+12075550187"),
+     ("you can email me at robin@example.com", "email", "callback_email", "robin@example.com")],
+)
+async def test_a_number_or_address_given_for_the_method_names_it_and_is_kept(
+    answer: str, method: str, slot: str, stored: str
+) -> None:
+    sim = CallbackSim()
+    await sim.start()
+    await sim.say("Yes", intent="affirm")
+    await sim.say("Robin")
+    assert sim.asking == "callback_contact_method"
+    assert await sim.say(answer) == []
+    assert sim.slots["callback_contact_method"] == method and sim.slots[slot] == stored
+    assert sim.asking == "callback_times"
+
+
 async def test_email_route_validates_the_address_and_skips_the_phone() -> None:
     sim = CallbackSim()
     await sim.start()
