@@ -31,7 +31,6 @@ from rasa_sdk.types import DomainDict
 from actions.common import run_db
 from actions.intake.form_base import IntakeFormBase, SlotValues, Turn
 from actions.intake.state import consent_version, is_consent_version
-from actions.intake.validation import contact_details_in
 from secure_base.callback import (
     CALLBACK_SLOTS,
     CONSENT_SLOT,
@@ -47,6 +46,7 @@ from secure_base.callback import (
 from secure_base.callback.store import mark_notified, record_from_slots, submit_callback
 from secure_base.intake.validators import (
     Choice,
+    contact_details_in,
     find_email_address,
     find_phone_number,
     is_payload,

@@ -52,6 +52,7 @@ from secure_base.intake.validators import (
     CONTACT_CHOICES,
     PAYMENT_CHOICES,
     InvalidAnswer,
+    contact_details_in,
     find_email_address,
     find_phone_number,
     is_below_minimum_age,
@@ -597,22 +598,6 @@ _AGE_IN_TEXT = re.compile(
     r"\b(?:i m|im|i am|age|aged|age is|my age is)\s(?P<years>\d{1,3})\b"
     r"|\b(?P<years2>\d{1,3})\s?(?:years? old|yrs? old|y o|yo)\b"
 )
-
-
-def contact_details_in(text: str) -> dict[str, str]:
-    """The email address and phone number an answer holds, where they are valid."""
-    details = {}
-    if "@" in text:
-        try:
-            details["email"] = find_email_address(text)
-        except InvalidAnswer:
-            pass
-    if sum(char.isdigit() for char in text) >= 7:
-        try:
-            details["phone"] = find_phone_number(text)
-        except InvalidAnswer:
-            pass
-    return details
 
 
 def answered_just_now(tracker: Tracker) -> bool:

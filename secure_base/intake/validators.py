@@ -895,3 +895,19 @@ def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional
         if code in tokens and re.search(rf"(,|\s){code}\b", stripped):
             return state
     return None
+
+
+def contact_details_in(text: str) -> dict[str, str]:
+    """The email address and phone number an answer holds, where they are valid."""
+    details = {}
+    if "@" in text:
+        try:
+            details["email"] = find_email_address(text)
+        except InvalidAnswer:
+            pass
+    if sum(char.isdigit() for char in text) >= 7:
+        try:
+            details["phone"] = find_phone_number(text)
+        except InvalidAnswer:
+            pass
+    return details
