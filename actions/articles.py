@@ -41,7 +41,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.common import FAQ_INTENT, latest_faq_key, run_db
+from actions.common import FAQ_INTENT, latest_faq_key, response_name, run_db
 from secure_base.faq_choice import choose, faq_ranking
 from secure_base.logsafe import describe_error
 from secure_base.reading_requests import is_reading_request
@@ -241,10 +241,9 @@ def last_reply_was_an_answer(tracker: Tracker) -> bool:
                 return False
             seen_latest_user = True
         elif kind == "bot" and seen_latest_user:
-            metadata = event.get("metadata") or {}
-            name = metadata.get("utter_action") or metadata.get("template_name")
+            name = response_name(event)
             if name:
-                return str(name).startswith(ANSWER_PREFIXES)
+                return name.startswith(ANSWER_PREFIXES)
     return False
 
 
@@ -308,8 +307,7 @@ def faq_answers_since_last_offer(tracker: Tracker) -> Optional[int]:
 
 def is_reading_offer(event: Dict[str, Any]) -> bool:
     """Whether a bot event offered reading (``utter_offer_more``, or offer buttons)."""
-    metadata = event.get("metadata") or {}
-    if (metadata.get("utter_action") or metadata.get("template_name")) == OFFER_RESPONSE:
+    if response_name(event) == OFFER_RESPONSE:
         return True
     buttons = (event.get("data") or {}).get("buttons") or []
     return any(isinstance(b, dict) and b.get("payload") == READING_PAYLOAD for b in buttons)

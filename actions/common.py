@@ -33,6 +33,13 @@ async def run_db(work: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(_unit_of_work, work, *args)
 
 
+def response_name(event: dict[str, Any]) -> Optional[str]:
+    """The name of the response a bot event uttered (``utter_x``), if Rasa recorded one."""
+    metadata = event.get("metadata") or {}
+    name = metadata.get("utter_action") or metadata.get("template_name")
+    return str(name) if name else None
+
+
 def named_topics(parse_data: dict[str, Any]) -> list[str]:
     """Topic keys of the ``topic`` entities of a parsed message, in order, once each."""
     keys: list[str] = []

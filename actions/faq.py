@@ -40,7 +40,7 @@ from actions.articles import (
     request_input,
     send_recommendations,
 )
-from actions.common import latest_faq_key, named_topics
+from actions.common import latest_faq_key, named_topics, response_name
 from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
 from secure_base.feelings import detect_feeling
 from secure_base.reading_requests import asks_a_question_too, is_reading_request
@@ -79,15 +79,19 @@ def answers_given(tracker: Tracker) -> List[str]:
         if kind == "session_started":
             uttered = []
         elif kind == "bot":
-            metadata = event.get("metadata") or {}
-            name = metadata.get("utter_action") or metadata.get("template_name")
+            name = response_name(event)
             if name:
-                uttered.append(str(name))
+                uttered.append(name)
     return uttered
 
 
-def choose_topic(tracker: Tracker) -> Choice:
-    """The topic key to answer, or the options to ask between."""
+def choose_topic(tracker: Tracker, reading_request: bool = False) -> Choice:
+    """The topic key to answer, or the options to ask between.
+
+    Args:
+        tracker: The conversation.
+        reading_request: The latest message asks for something to read.
+    """
     latest = tracker.latest_message or {}
     named = mentioned_topics(tracker)
     text = str(latest.get("text") or "")
@@ -97,7 +101,7 @@ def choose_topic(tracker: Tracker) -> Choice:
     last = tracker.get_slot(LAST_TOPIC_SLOT)
     # An ambiguous word ("boundaries") is asked about before an answer, not before
     # reading: the articles the picker's topic brings are a fine start either way.
-    return choose(faq_ranking(latest), named, text="" if is_reading_request(text) else text,
+    return choose(faq_ranking(latest), named, text="" if reading_request else text,
                   last_topic=last if last in TOPIC_KEYS else None)
 
 
@@ -126,7 +130,8 @@ class ActionAnswerFaq(Action):
         text = str((tracker.latest_message or {}).get("text") or "")
         acknowledge(dispatcher, text, responses)
 
-        choice = choose_topic(tracker)
+        reading_request = is_reading_request(text)
+        choice = choose_topic(tracker, reading_request)
         if choice.key is None:
             if choice.options:
                 dispatcher.utter_message(
@@ -137,7 +142,7 @@ class ActionAnswerFaq(Action):
             return []
         key = choice.key
 
-        if is_reading_request(text):
+        if reading_request:
             if asks_a_question_too(text):
                 # "What is X? Any article on it?": the answer, then the reading.
                 dispatcher.utter_message(response=f"{FAQ_RESPONSES}/{key}")

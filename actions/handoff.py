@@ -29,7 +29,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.common import run_db
-from actions.intake.form_base import IntakeFormBase, SlotValues, Turn
+from actions.intake.form_base import IntakeFormBase, SlotValues, Turn, answer_validator
 from actions.intake.state import consent_version, is_consent_version
 from secure_base.callback import (
     CALLBACK_SLOTS,
@@ -49,7 +49,6 @@ from secure_base.intake.validators import (
     contact_details_in,
     find_email_address,
     find_phone_number,
-    is_payload,
     parse_yes_no,
     validate_free_text,
     validate_name,
@@ -154,6 +153,11 @@ def is_declined(slots: dict[str, Any]) -> bool:
     return slots.get(CONSENT_SLOT) is False
 
 
+#: How the callback form's typed answers are checked: a stored value is re-checked, and a
+#: stray button payload (``/deny`` after "stop?") is no answer: the question is asked again.
+_TYPED_ANSWER = {"recheck_stored": True, "payload_is_no_answer": True}
+
+
 class ValidateCallbackForm(IntakeFormBase):
     """Validates ``callback_form`` and decides which of its questions apply."""
 
@@ -186,23 +190,6 @@ class ValidateCallbackForm(IntakeFormBase):
         next_slot = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         return SlotSet(REQUESTED_SLOT, next_slot)
 
-    @staticmethod
-    def _stray_payload(turn: Turn, slot: str, value: Any) -> bool:
-        """A button payload (``/deny`` after "stop?") is no answer: ask again, silently."""
-        return turn.is_fresh(slot) and isinstance(value, str) and is_payload(value.strip())
-
-    def _parsed(self, turn: Turn, slot: str, value: Any, parse: Any, invalid: str) -> SlotValues:
-        if self._stray_payload(turn, slot, value):
-            return {slot: None}
-        return self.check_parsed(
-            turn,
-            slot,
-            value,
-            parse=parse,
-            invalid_response=invalid,
-            recheck_stored=True,
-        )
-
     def validate_callback_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
@@ -210,7 +197,7 @@ class ValidateCallbackForm(IntakeFormBase):
         turn = Turn(dispatcher, tracker, domain)
         if not turn.is_fresh(CONSENT_SLOT):
             return {CONSENT_SLOT: value if is_consent_version(value) else None}
-        if self._stray_payload(turn, CONSENT_SLOT, value):
+        if self.is_stray_payload(turn, CONSENT_SLOT, value):
             return {CONSENT_SLOT: None}
         answer = parse_yes_no(value)
         if answer is None:
@@ -223,21 +210,17 @@ class ValidateCallbackForm(IntakeFormBase):
             STARTED_AT_SLOT: datetime.now(UTC).isoformat(),
         }
 
-    def validate_callback_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """The name the person would like to be called."""
-        turn = Turn(dispatcher, tracker, domain)
-        return self._parsed(
-            turn, NAME_SLOT, value, validate_name, "utter_intake_invalid_name"
-        )
+    validate_callback_name = answer_validator(
+        IntakeFormBase.check_parsed, NAME_SLOT, "The name the person would like to be called.",
+        parse=validate_name, invalid_response="utter_intake_invalid_name", **_TYPED_ANSWER,
+    )
 
     def validate_callback_contact_method(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
         """Phone or e-mail."""
         turn = Turn(dispatcher, tracker, domain)
-        if self._stray_payload(turn, METHOD_SLOT, value):
+        if self.is_stray_payload(turn, METHOD_SLOT, value):
             return {METHOD_SLOT: None}
         if turn.is_fresh(METHOD_SLOT) and isinstance(value, str):
             # A number or an address given straight away names the method too.
@@ -249,32 +232,20 @@ class ValidateCallbackForm(IntakeFormBase):
                 return {METHOD_SLOT: method, slot: detail}
         return self.check_choice(turn, METHOD_SLOT, value, choices=CALLBACK_CONTACT_CHOICES)
 
-    def validate_callback_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """The phone number, alone or in a sentence, as E.164 (US unless a code is given)."""
-        turn = Turn(dispatcher, tracker, domain)
-        return self._parsed(
-            turn, PHONE_SLOT, value, find_phone_number, "utter_intake_invalid_phone"
-        )
-
-    def validate_callback_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """The e-mail address, alone or in a sentence (syntax only, normalised; no DNS)."""
-        turn = Turn(dispatcher, tracker, domain)
-        return self._parsed(
-            turn, EMAIL_SLOT, value, find_email_address, "utter_intake_invalid_email"
-        )
-
-    def validate_callback_times(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """When suits the person (free text)."""
-        turn = Turn(dispatcher, tracker, domain)
-        return self._parsed(
-            turn, TIMES_SLOT, value, validate_free_text, "utter_intake_invalid_text"
-        )
+    validate_callback_phone = answer_validator(
+        IntakeFormBase.check_parsed, PHONE_SLOT,
+        "The phone number, alone or in a sentence, as E.164 (US unless a code is given).",
+        parse=find_phone_number, invalid_response="utter_intake_invalid_phone", **_TYPED_ANSWER,
+    )
+    validate_callback_email = answer_validator(
+        IntakeFormBase.check_parsed, EMAIL_SLOT,
+        "The e-mail address, alone or in a sentence (syntax only, normalised; no DNS).",
+        parse=find_email_address, invalid_response="utter_intake_invalid_email", **_TYPED_ANSWER,
+    )
+    validate_callback_times = answer_validator(
+        IntakeFormBase.check_parsed, TIMES_SLOT, "When suits the person (free text).",
+        parse=validate_free_text, invalid_response="utter_intake_invalid_text", **_TYPED_ANSWER,
+    )
 
 
 # ---- ending the form ---------------------------------------------------------------

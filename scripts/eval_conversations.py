@@ -352,21 +352,24 @@ def rate(hits: int, total: int) -> str:
     return f"{hits / total:.3f} ({hits}/{total})" if total else "n/a (0)"
 
 
-def talk_to_human_recall(stack: Stack, authors: Iterable[dict]) -> tuple[int, int, list[str]]:
-    """How many of the authors' requests for a person parse as ``talk_to_human``.
+def talk_to_human_recall(stack: Stack, authors: Iterable[dict]) -> tuple[Counter, list[str]]:
+    """How many of the authors' requests for a person parse as ``talk_to_human``, per batch.
 
-    Returns hits, total, and the misses of the dev batch (the test batch is never read).
+    Returns counts (``<batch>`` and ``<batch>_hits``), and the misses of the dev batch
+    (the test batch is never read).
     """
-    hits, total, misses = 0, 0, []
+    counts: Counter = Counter()
+    misses: list[str] = []
     for author in authors:
+        batch = author["_batch"]
         for text in author.get("talk_to_human") or []:
-            total += 1
+            counts[batch] += 1
             got = stack.parse(str(text)).get("intent", {}).get("name")
             if got == "talk_to_human":
-                hits += 1
-            elif author["_batch"] != "test":
+                counts[f"{batch}_hits"] += 1
+            elif batch != "test":
                 misses.append(f"{text!r} -> {got}")
-    return hits, total, misses
+    return counts, misses
 
 
 def reading_requests(authors: Iterable[dict]) -> list[tuple[str, str, str]]:
@@ -464,9 +467,10 @@ def main() -> int:
             for batch, c in sorted(by_batch.items()):
                 print(f"  {batch:5s} scenarios passed {rate(c['passed'], c['scenarios'])}, "
                       f"turns passed {rate(c['passed_turns'], c['turns'])}")
-            hits, total, human_misses = talk_to_human_recall(stack, authors)
-            print(f"talk_to_human recall on held-out phrasings: {rate(hits, total)} "
-                  "(target >= 0.95)")
+            human, human_misses = talk_to_human_recall(stack, authors)
+            for batch in sorted(b for b in human if not b.endswith("_hits")):
+                print(f"talk_to_human recall on held-out phrasings, {batch:5s}: "
+                      f"{rate(human[f'{batch}_hits'], human[batch])} (target >= 0.95)")
             if not args.totals_only:
                 for miss in human_misses:
                     print(f"    miss {miss}")

@@ -234,7 +234,7 @@ class Settings:
     notify_max_per_conversation: int = 3
     notify_max_per_source: int = 30
     notify_window_seconds: int = 3600
-    pg_sslmode: str = "prefer"
+    pg_sslmode: str = "prefer"  # the default of OPTIONAL_ENDPOINT_VARIABLES
     redis_password: str = ""
     redis_tls: bool = False
     redis_ca_certs: str = ""
@@ -307,7 +307,8 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
         notify_max_per_conversation=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_CONVERSATION", "3")),
         notify_max_per_source=int(env.get("SECURE_BASE_NOTIFY_MAX_PER_SOURCE", "30")),
         notify_window_seconds=int(env.get("SECURE_BASE_NOTIFY_WINDOW_SECONDS", "3600")),
-        pg_sslmode=env.get("SECURE_BASE_PG_SSLMODE") or "prefer",
+        pg_sslmode=(env.get("SECURE_BASE_PG_SSLMODE")
+                    or OPTIONAL_ENDPOINT_VARIABLES["SECURE_BASE_PG_SSLMODE"]),
         redis_password=env.get("SECURE_BASE_REDIS_PASSWORD", ""),
         redis_tls=_flag(env.get("SECURE_BASE_REDIS_TLS"), default=False),
         redis_ca_certs=env.get("SECURE_BASE_REDIS_CA_CERTS", ""),

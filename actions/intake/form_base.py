@@ -22,6 +22,7 @@ from secure_base.intake import OPTIONAL_SLOTS, SKIPPED, TRIES_SLOT, scoring
 from secure_base.intake.validators import (
     Choice,
     InvalidAnswer,
+    is_payload,
     looks_like_question,
     match_choice,
     parse_yes_no,
@@ -177,6 +178,11 @@ class IntakeFormBase(FormValidationAction, ABC):
 
     # ---- checks, one per kind of answer ---------------------------------------------
 
+    @staticmethod
+    def is_stray_payload(turn: Turn, slot: str, value: Any) -> bool:
+        """Whether a fresh answer is a button payload (``/deny`` after "stop?"), not typed."""
+        return turn.is_fresh(slot) and isinstance(value, str) and is_payload(value.strip())
+
     def check_choice(
         self,
         turn: Turn,
@@ -221,6 +227,7 @@ class IntakeFormBase(FormValidationAction, ABC):
         too_long_response: Optional[str] = None,
         recheck_stored: bool = False,
         any_text: bool = False,
+        payload_is_no_answer: bool = False,
     ) -> SlotValues:
         """Validate a typed answer: a question gets its FAQ answer, else ``parse`` decides.
 
@@ -235,6 +242,8 @@ class IntakeFormBase(FormValidationAction, ABC):
                 (otherwise any non-blank text is kept).
             any_text: ``parse`` accepts almost any text (free-text questions), so asking
                 for a person is never taken as the answer.
+            payload_is_no_answer: A stray button payload (``/deny`` after "stop?") leaves
+                the question open silently, to be asked again.
 
         """
         if not turn.is_fresh(slot):
@@ -244,6 +253,8 @@ class IntakeFormBase(FormValidationAction, ABC):
                 return {slot: parse(value)}
             except InvalidAnswer:
                 return {slot: None}
+        if payload_is_no_answer and self.is_stray_payload(turn, slot, value):
+            return {slot: None}
         if self.answered_faq(turn):
             return {slot: None}
         if any_text and self.answered_handoff(turn):
