@@ -520,3 +520,48 @@ def test_a_rule_match_stays_a_crisis_unless_the_classifier_is_sure_it_is_a_menti
     safety_net.process([sure])
     assert sure.get(INTENT)["name"] == "faq"
     assert sure.get(SAFETY_NET_PROPERTY)["suppressed"] == "mention"
+
+
+@pytest.mark.parametrize("text", ["nothing else, bye", "ok thats all for now thanks!",
+                                  "no that's it, goodnight 👋", "nah im good thanks"])
+def test_a_chat_closing_gets_the_check_in_not_the_interruption(safety_net, make_message, text):
+    # The classifiers learned farewells from risk data; a message of nothing but
+    # closing phrases gets the check-in line (numbers included), not the full response.
+    message = _with_risk(make_message(text, _ranking(("crisis", 0.6), ("nothing_else", 0.3))),
+                         "acute", 0.95)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "nothing_else"
+    decision = message.get(SAFETY_NET_PROPERTY)
+    assert (decision["tier"], decision["suppressed"]) == ("mention", "chat_closing")
+    assert {e["entity"]: e["value"] for e in message.get("entities")}["safety_check_in"] is True
+
+
+@pytest.mark.parametrize("text", [
+    "bye",  # no word limits the goodbye to this chat
+    "thanks for everything, goodbye",
+    "thats all bye, i wont need the appointment anymore",
+    "that's all i wanted to say, goodbye",
+    "goodbye for now, i've taken all my pills",  # a rule matches
+    "that's all for now. goodbye forever",
+])
+def test_a_farewell_with_anything_more_than_closing_words_stays_a_crisis(
+    safety_net, make_message, text
+):
+    message = _with_risk(make_message(text, _ranking(("nothing_else", 0.9))), "acute", 0.7)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_no_closing_phrase_carries_finality_or_a_crisis_word():
+    import yaml
+
+    from secure_base.crisis.closings import CLOSINGS_FILE
+
+    data = yaml.safe_load(CLOSINGS_FILE.read_text(encoding="utf-8"))
+    phrases = [str(p) for p in data["scoped"] + data["filler"]]
+    final = ("everything", "forever", "for good", "last", "won't", "no longer", "world",
+             "all of you", "remember", "end", "gone", "leave", "sorry")
+    for phrase in phrases:
+        padded = f" {phrase} "
+        assert not any(f" {word} " in padded for word in final), phrase
+        assert shared_detector().detect_text(phrase) is None, phrase

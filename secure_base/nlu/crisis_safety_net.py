@@ -9,7 +9,9 @@ classifier learned. This component runs after every classifier (including
   applied by ``secure_base.crisis.detector``) match (layer ``"patterns"``), unless the risk
   classifier is confident the message only mentions the subject; or the intent classifier
   ranks ``crisis`` at ``ranking_threshold`` or more (layer ``"classifier"``), unless a
-  curated figure of speech explains it ("this homework is killing me");
+  curated figure of speech explains it ("this homework is killing me"). A message that
+  is nothing but chat-closing phrases ("nothing else, bye": ``secure_base/crisis/closings.yml``)
+  and matches no rule gets the check-in line (``mention``) instead;
 * ``mention`` - a crisis topic without present risk: the intent classifier's answer
   stands, and the entity ``safety_check_in`` makes every response add a check-in line;
 * ``none``.
@@ -59,6 +61,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from secure_base.crisis import CLASSIFIER_LAYER, CRISIS_INTENT, SAFETY_NET_PROPERTY
+from secure_base.crisis.closings import is_chat_closing
 from secure_base.crisis.detector import CrisisDetector, CrisisMatch
 from secure_base.nlu.risk_classifier import (
     ACUTE,
@@ -86,6 +89,8 @@ MENTION_OVERRIDE_MAX_RISK = 0.2
 IDIOM_OVERRIDE_MAX_RISK = 0.9
 
 TIER_ACUTE, TIER_MENTION, TIER_NONE = ACUTE, MENTION, NO_RISK
+#: The rule name (and ``suppressed`` reason) of a chat closing answered with a check-in.
+CHAT_CLOSING = "chat_closing"
 #: Entities the safety net adds, read by slot mappings in the domain: the crisis
 #: response's category, and the one-turn check-in line for a mention.
 CATEGORY_ENTITY = "crisis_category"
@@ -135,6 +140,7 @@ def decide(
     risk: Optional[Dict[str, Any]],
     idiom: Optional[str],
     mention_override: float,
+    closing: bool = False,
 ) -> Dict[str, Any]:
     """The safety net's decision from its three layers (pure; see the module docstring).
 
@@ -147,6 +153,9 @@ def decide(
         mention_override: P(mention) from which a rule match on a message that the risk
             classifier finds not acute (and P(risk) < ``MENTION_OVERRIDE_MAX_RISK``) is
             treated as a mention.
+        closing: The message is only chat-closing phrases ("nothing else, bye":
+            :mod:`secure_base.crisis.closings`); without a rule match, a crisis from the
+            classifiers becomes the check-in line, never silence.
 
     Returns:
         ``{"fired", "tier", "layer", "rule", "category"}`` and, when a layer's crisis was
@@ -169,6 +178,8 @@ def decide(
             # "My boss is going to kill me if I'm late": a curated figure of speech explains
             # what the classifier reacted to, and no crisis rule matched.
             return result(TIER_NONE, LAYER_RISK, idiom, None, "benign_idiom")
+        if match is None and closing:
+            return result(TIER_MENTION, LAYER_RISK, CHAT_CLOSING, None, CHAT_CLOSING)
         rule = match.rule if match else None
         return result(TIER_ACUTE, LAYER_RISK, rule, risk_category or SELF)
     if match is not None:
@@ -186,6 +197,8 @@ def decide(
     if top_is_crisis or ranked_high:
         if idiom:
             return result(TIER_NONE, LAYER_CLASSIFIER, idiom, None, "benign_idiom")
+        if closing:
+            return result(TIER_MENTION, LAYER_CLASSIFIER, CHAT_CLOSING, None, CHAT_CLOSING)
         return result(TIER_ACUTE, LAYER_CLASSIFIER,
                       "top_intent" if top_is_crisis else "intent_ranking", SELF)
     if risk_tier == TIER_MENTION:
@@ -298,8 +311,9 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         idiom = None
         if match is None and (top_is_crisis or ranked_high or _is_acute(risk)):
             idiom = self._benign_idiom(message, text)
+        closing = match is None and is_chat_closing(text)
         decision = decide(
-            match, top_is_crisis, ranked_high, risk, idiom, self.mention_override
+            match, top_is_crisis, ranked_high, risk, idiom, self.mention_override, closing
         )
         decision["classifier_confidence"] = self._classifier_confidence(intent, ranking)
         if decision["tier"] == TIER_ACUTE:
