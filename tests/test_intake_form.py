@@ -369,6 +369,23 @@ async def test_valid_choice_answer_wins_over_faq() -> None:
     assert said == [] and sim.slots["session_format"] == "online"
 
 
+async def test_a_question_beside_a_valid_answer_is_answered_and_the_answer_kept() -> None:
+    sim = await consented()
+    await details_until(sim, "age")
+    said = await sim.say("34. and one thing, can my employer see any of this?",
+                         intent="faq", confidence=0.95, faq_key="confidentiality")
+    assert said == ["utter_faq/confidentiality"]
+    assert sim.slots["age"] == 34 and sim.asking == "contact_method"
+
+
+async def test_consent_question_without_a_question_mark_is_answered() -> None:
+    sim = FormSim()
+    await sim.start()
+    said = await sim.say("Before I agree, I should like to know who will read my answers.",
+                         intent="faq", confidence=0.95, faq_key="confidentiality")
+    assert said[0] == "utter_faq/confidentiality" and sim.asking == "intake_consent"
+
+
 async def test_faq_on_a_choice_question_that_is_no_answer() -> None:
     sim = await consented()
     await details_until(sim, "payment")

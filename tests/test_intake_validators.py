@@ -133,6 +133,13 @@ def test_minimum_age_comes_from_the_profile_value() -> None:
         ("yes but not really", None),
         ("/greet", None),
         (True, True),
+        # Sentence by sentence: a clear yes next to sentences that say nothing either way.
+        ("Yes, please go ahead. Forgive me if I am slow, I'm not used to this.", True),
+        ("Very well, that is satisfactory. Yes, I consent.", True),
+        ("ok lets do it", True),
+        ("Yes. Actually no.", None),  # both: ask again
+        ("yes that is fine. but can i ask something?", None),  # a question first
+        ("I am not sure", None),
     ],
 )
 def test_yes_no(text: object, expected: object) -> None:

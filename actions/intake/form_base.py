@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
@@ -22,6 +23,7 @@ from secure_base.intake import OPTIONAL_SLOTS, SKIPPED, TRIES_SLOT, scoring
 from secure_base.intake.validators import (
     Choice,
     InvalidAnswer,
+    asks_a_question_beside,
     is_payload,
     looks_like_question,
     match_choice,
@@ -117,6 +119,29 @@ class IntakeFormBase(FormValidationAction, ABC):
         if responses is not None and f"utter_faq/{key}" not in responses:
             return None
         return key
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Validates as usual; a question asked beside a valid answer is answered too.
+
+        "34. And can my employer see any of this?" keeps 34 as the age and gets the
+        confidentiality answer before the next question (an answer that could not be used
+        has had its question answered by :meth:`reject` already).
+        """
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        accepted = any(
+            event.get("event") == "slot" and event.get("name") == requested
+            and event.get("value") is not None
+            for event in events
+        )
+        said = [str(m.get("response") or "") for m in dispatcher.messages]
+        text = (tracker.latest_message or {}).get("text")
+        if (accepted and asks_a_question_beside(text)
+                and not any(name.startswith("utter_faq/") for name in said)):
+            self.answered_faq(Turn(dispatcher, tracker, domain))
+        return events
 
     def answered_faq(self, turn: Turn) -> bool:
         """Answers a mid-form question, if the latest message is one."""

@@ -123,17 +123,44 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+#: Questions asked without a question mark ("I should like to know who reads this").
+_INDIRECT_QUESTION = re.compile(
+    r"\b(i (would|d|should) like to know|i want to know|i need to know|i wonder|"
+    r"i was wondering|i am wondering|i m wondering|(can|could|would) you tell me|"
+    r"tell me (who|what|how|whether|if|when|where|why))\b")
+
+
 def looks_like_question(text: Any) -> bool:
-    """Whether a message reads like a question (ends with "?" or starts with a question word)."""
+    """Whether a message reads like a question.
+
+    A "?" anywhere in it, a question word first, or an indirect question ("I should like
+    to know whether...").
+    """
     if not isinstance(text, str):
         return False
     stripped = text.strip()
     if not stripped:
         return False
-    if stripped.endswith("?"):
+    if "?" in stripped:
         return True
-    words = normalise(stripped).split()
-    return bool(words) and words[0] in QUESTION_WORDS
+    norm = normalise(stripped)
+    words = norm.split()
+    return bool(words) and (words[0] in QUESTION_WORDS or bool(_INDIRECT_QUESTION.search(norm)))
+
+
+_SENTENCES = re.compile(r"(?<=[.!?;\n])\s*")
+
+
+def asks_a_question_beside(text: Any) -> bool:
+    """Whether an answer also carries a question of its own (a sentence of 4+ words).
+
+    "34. And can my employer see any of this?" does; "online?" (a tentative answer) and
+    "34" do not.
+    """
+    if not isinstance(text, str):
+        return False
+    return any(len(sentence.split()) >= 4 and looks_like_question(sentence)
+               for sentence in _SENTENCES.split(text.strip()))
 
 
 def is_payload(text: str) -> bool:
@@ -173,17 +200,47 @@ _NO_STARTS = {"no", "nope", "nah", "never"}
 _NEGATIONS = re.compile(r"\b(no|not|don t|do not|never|nope|but)\b")
 
 
-def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
-    """Read "yes that's fine" as yes and "no, never have" as no; a question is neither."""
+#: Clauses that agree without starting with a yes word ("Very well. I consent.").
+_AGREEING_CLAUSES = re.compile(
+    r"^(i (consent|agree|accept)|(please )?(go ahead|carry on|continue)|let s (do it|do this|go|"
+    r"start|begin)|of course|certainly|fine by me|that s fine|happy to)\b")
+_LEADING_FILLER = re.compile(r"^((actually|wait|hmm+|um+|oh|well|then|so)\s+)+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!;\n])\s*")
+
+
+def _yes_no_of_clause(norm: str) -> Optional[bool]:
+    """"yes that's fine" is yes and "no, never have" no; anything hedged is neither."""
+    norm = _LEADING_FILLER.sub("", norm)
     words = norm.split()
-    if len(words) < 2 or "?" in text or norm in ("no problem", "no worries"):
-        return True if norm in ("no problem", "no worries") else None
+    if not words:
+        return None
+    if norm in YES_WORDS or norm in ("no problem", "no worries"):
+        return True
+    if norm in NO_WORDS:
+        return False
     rest = " ".join(words[1:])
     if words[0] in _YES_STARTS and not _NEGATIONS.search(rest):
+        return True
+    if _AGREEING_CLAUSES.match(norm) and not _NEGATIONS.search(norm):
         return True
     if words[0] in _NO_STARTS and not re.search(r"\b(yes|but)\b", rest):
         return False
     return None
+
+
+def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
+    """A clear yes or no in a longer answer, sentence by sentence; a question is neither.
+
+    "Yes, please go ahead. You must forgive me if I am slow." is yes (the second sentence
+    says nothing either way); "Very well. Yes, I consent." is yes; a message with both a
+    yes and a no sentence is neither.
+    """
+    if "?" in text:
+        return None
+    verdicts = {_yes_no_of_clause(normalise(sentence))
+                for sentence in _SENTENCE_BREAK.split(text) if sentence.strip()}
+    verdicts.discard(None)
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def validate_email_address(text: Any) -> str:
