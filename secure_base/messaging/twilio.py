@@ -42,7 +42,13 @@ from twilio.request_validator import RequestValidator
 from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
 from secure_base.messaging import opt_outs
-from secure_base.messaging.sms_format import chosen_payload, split_message, text_message_parts
+from secure_base.messaging.sms_format import (
+    SMS_PART_CHARS,
+    WHATSAPP_PART_CHARS,
+    chosen_payload,
+    split_message,
+    text_message_parts,
+)
 from secure_base.messaging.sms_keywords import (
     Keyword,
     help_reply,
@@ -151,7 +157,7 @@ class ApiTwilioOutput(TwilioOutput):
     async def send_keyword_reply(self, recipient_id: Text, text: Text) -> None:
         """The answer to STOP, START or HELP: sent even to a number that just opted out."""
         whatsapp = str(recipient_id).startswith(WHATSAPP_PREFIX)
-        for part in split_message(text, 1600 if whatsapp else 320):
+        for part in split_message(text, WHATSAPP_PART_CHARS if whatsapp else SMS_PART_CHARS):
             await self._deliver({"to": recipient_id, "body": part})
 
     async def _send_message(self, message_data: Dict[Text, Any]) -> Any:
@@ -219,11 +225,17 @@ class VerifiedTwilioInput(TwilioInput):
         """The buttons of the last bot message to ``sender`` (none if it had none).
 
         Read from the tracker store, so it is right whichever server sent that message.
+        A store that cannot be read means no options: the reply reaches Rasa as typed
+        (which then reports the store's failure itself).
         """
         store = getattr(self._agent(), "tracker_store", None)
         if store is None:
             return []
-        tracker = await store.retrieve(sender)
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception as exc:  # noqa: BLE001 - see above
+            logger.error("Could not read the last options (%s)", describe_error(exc))
+            return []
         for event in reversed(tracker.events if tracker is not None else []):
             if isinstance(event, BotUttered):
                 return list(event.data.get("buttons") or event.data.get("quick_replies") or [])
