@@ -403,9 +403,10 @@ async def test_replies_are_plain_numbered_and_split(handled) -> None:
     number = _number()
     output = handled.channel.get_output_channel()
     assert isinstance(output, ApiTwilioOutput)
-    await output.send_response(number, {"text": "**Pick** one:", "buttons": BUTTONS})
+    # As Rasa sends them: BotUttered.message(), every key present.
+    await output.send_response(number, BotUttered("**Pick** one:", {"buttons": BUTTONS}).message())
     long_text = _sentences(20)
-    await output.send_response(number, {"text": long_text})
+    await output.send_response(number, BotUttered(long_text, {"buttons": None}).message())
     await output.send_response("whatsapp:" + number, {"text": long_text})
     sent = handled.sent_to(number)
     assert sent[0] == "Pick one:\n\n" + numbered_options(BUTTONS)

@@ -137,22 +137,29 @@ class ApiTwilioOutput(TwilioOutput):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """A text, as plain text messages of a length the channel takes."""
-        await self.send_text_with_buttons(recipient_id, text, [], **kwargs)
+        await self._send_shaped(recipient_id, text, [], kwargs.get("utter_action"))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         """A text with its buttons as numbered options (a reply of the number picks one)."""
-        parts = text_message_parts(
-            text or "", buttons or [], whatsapp=str(recipient_id).startswith(WHATSAPP_PREFIX),
-            utter_action=kwargs.get("utter_action"), responses=self.responses,
-            profile=load_profile() if self.responses is not None else None)
-        for part in parts:
-            await self._send_message({"to": recipient_id, "body": part})
+        await self._send_shaped(recipient_id, text, buttons, kwargs.get("utter_action"))
 
     async def send_quick_replies(self, recipient_id: Text, text: Text,
                                  quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
         """Quick replies are numbered options too."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+        await self._send_shaped(recipient_id, text, quick_replies, kwargs.get("utter_action"))
+
+    async def _send_shaped(self, recipient_id: Text, text: Optional[Text],
+                           buttons: Optional[List[Dict[Text, Any]]],
+                           utter_action: Optional[str]) -> None:
+        # Rasa passes the rest of the message as keyword arguments (``buttons=None``
+        # among them), so every send method comes here with its own arguments only.
+        parts = text_message_parts(
+            text or "", buttons or [], whatsapp=str(recipient_id).startswith(WHATSAPP_PREFIX),
+            utter_action=utter_action, responses=self.responses,
+            profile=load_profile() if self.responses is not None else None)
+        for part in parts:
+            await self._send_message({"to": recipient_id, "body": part})
 
     async def send_keyword_reply(self, recipient_id: Text, text: Text) -> None:
         """The answer to STOP, START or HELP: sent even to a number that just opted out."""
