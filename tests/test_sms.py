@@ -543,3 +543,70 @@ def test_full_stack_a_long_answer_arrives_as_short_messages(twilio_stack, provid
     assert len(more) >= 2 and all(len(part) <= SMS_PART_CHARS for part in more)
     joined = " ".join(" ".join(more).split())
     assert " ".join(plain_text(longest["text"]).split()) in joined
+
+
+@pytest.fixture(scope="module")
+def two_servers(provider, tmp_path_factory):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Two Rasa servers behind one number (endpoints.scale.yml: PostgreSQL trackers, Redis
+    locks), one action server, and one application database (PostgreSQL) for opt-outs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cryptography.fernet import Fernet
+
+    from tests.conftest import fresh_database_url, need, scale_endpoint_env
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    env = {**scale_endpoint_env(),
+           "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
+           "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
+           "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+           "SECURE_BASE_TWILIO_NUMBER": "+15550001111",
+           "SECURE_BASE_TWILIO_API_URL": provider.url}
+    with fresh_database_url("postgresql", tmp_path_factory.mktemp("sms_db")) as app_db:
+        env["SECURE_BASE_DATABASE_URL"] = app_db
+        first = Stack(tmp_path_factory.mktemp("sms_a"), model, endpoints="endpoints.scale.yml",
+                      env=env)
+        second = Stack(tmp_path_factory.mktemp("sms_b"), model, with_actions=False,
+                       endpoints="endpoints.scale.yml",
+                       env={**env, "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
+                            "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                for started in [pool.submit(first.start), pool.submit(second.start)]:
+                    started.result()
+            yield first, second
+        finally:
+            first.close()
+            second.close()
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_two_servers_share_opt_outs_and_the_last_options(two_servers, provider) -> None:  # noqa: F811
+    from sqlalchemy import text
+
+    from secure_base.db import make_engine
+    from tests.conftest import POSTGRES_URL
+
+    first, second = two_servers
+    on_a = _phone(first, provider)
+    on_b = Phone(second, provider, on_a.number)
+    try:
+        assert on_a.text("STOP") == [stop_reply(load_profile())]
+        assert on_b.text("What is attachment?") == []  # B knows A's opt-out
+        assert on_b.text("START") == [start_reply(load_profile())]
+        greeting = on_a.text("Hello")
+        buttons = on_a.bot_events()[-1]["data"]["buttons"]
+        assert buttons and greeting[-1].endswith(NUMBER_PROMPT)
+        on_b.text("1")  # B reads the options A sent from the shared tracker
+        assert on_b.user_texts() == ["Hello", buttons[0]["payload"]]
+    finally:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM events WHERE sender_id = :sender"),
+                         {"sender": on_a.number})
+        engine.dispose()
