@@ -15,6 +15,9 @@ Use :class:`EncryptedText` as a column type; it encrypts on write and decrypts o
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import threading
@@ -53,6 +56,7 @@ _lock = threading.Lock()
 # One cipher per (keys, data dir, environment): cheap to look up on every call, and a
 # test (or a process) that changes its settings gets the matching cipher.
 _ciphers: dict[tuple[Optional[str], str, str], MultiFernet] = {}
+_digest_keys: dict[tuple[Optional[str], str, str], tuple[str, ...]] = {}
 
 
 def key_file_path(settings: Settings) -> Path:
@@ -116,6 +120,30 @@ def _read_or_create_dev_key(settings: Settings) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def _configured_keys(settings: Settings) -> tuple[str, ...]:
+    """The configured Fernet keys as text, current first (validated).
+
+    Raises:
+        MissingKeyError: In production when ``SECURE_BASE_INTAKE_KEY`` is not set.
+        InvalidKeyError: When a configured key is malformed.
+
+    """
+    if settings.intake_key:
+        raw, source = settings.intake_key, KEY_ENV_VAR
+    elif settings.is_production:
+        raise MissingKeyError(
+            f"{KEY_ENV_VAR} is not set. In production Secure Base refuses to start "
+            "without an encryption key for crisis and intake data. Generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; "
+            f"print(Fernet.generate_key().decode())'`, store it safely, and set "
+            f"{KEY_ENV_VAR} (comma-separated, newest first, to rotate keys)."
+        )
+    else:
+        raw, source = _read_or_create_dev_key(settings), str(key_file_path(settings))
+    _parse_keys(raw, source)
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def get_cipher(settings: Optional[Settings] = None) -> MultiFernet:
     """Return the process cipher for the configured keys.
 
@@ -139,27 +167,44 @@ def get_cipher(settings: Optional[Settings] = None) -> MultiFernet:
         cipher = _ciphers.get(cache_key)
         if cipher is not None:
             return cipher
-        if settings.intake_key:
-            fernets = _parse_keys(settings.intake_key, KEY_ENV_VAR)
-        elif settings.is_production:
-            raise MissingKeyError(
-                f"{KEY_ENV_VAR} is not set. In production Secure Base refuses to start "
-                "without an encryption key for crisis and intake data. Generate one with "
-                "`python -c 'from cryptography.fernet import Fernet; "
-                f"print(Fernet.generate_key().decode())'`, store it safely, and set "
-                f"{KEY_ENV_VAR} (comma-separated, newest first, to rotate keys)."
-            )
-        else:
-            fernets = _parse_keys(_read_or_create_dev_key(settings), str(key_file_path(settings)))
-        cipher = MultiFernet(fernets)
+        keys = _configured_keys(settings)
+        cipher = MultiFernet([Fernet(key.encode("ascii")) for key in keys])
         _ciphers[cache_key] = cipher
+        _digest_keys[cache_key] = keys
         return cipher
+
+
+def keyed_digests(value: str, purpose: str, settings: Optional[Settings] = None) -> list[str]:
+    """HMAC-SHA256 digests of ``value`` (hex), one per configured key, current first.
+
+    For a value that must be recognised again but never stored (an SMS opt-out's phone
+    number): equal values give equal digests, and nobody without the key can test a
+    guess. Each key is first narrowed to ``purpose``, so digests for different purposes
+    never match. Store the first digest; look up with all of them, so a value stored
+    before a key rotation is still found while the old key is configured.
+
+    Raises:
+        MissingKeyError: In production when ``SECURE_BASE_INTAKE_KEY`` is not set.
+        InvalidKeyError: When a configured key is malformed.
+
+    """
+    settings = settings or load_settings()
+    get_cipher(settings)  # validates and caches the keys
+    cache_key = (settings.intake_key, str(settings.data_dir), settings.environment)
+    keys = _digest_keys.get(cache_key) or _configured_keys(settings)
+    digests = []
+    for key in keys:
+        narrowed = hmac.new(base64.urlsafe_b64decode(key), b"secure-base/digest/"
+                            + purpose.encode("utf-8"), hashlib.sha256).digest()
+        digests.append(hmac.new(narrowed, value.encode("utf-8"), hashlib.sha256).hexdigest())
+    return digests
 
 
 def clear_cipher_cache() -> None:
     """Forgets every cached cipher (after a key change in the same process, and tests)."""
     with _lock:
         _ciphers.clear()
+        _digest_keys.clear()
 
 
 def encrypt_text(value: Optional[str], settings: Optional[Settings] = None) -> Optional[str]:

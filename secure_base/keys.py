@@ -11,6 +11,10 @@
 
 Rotation works in batches, each its own transaction; it can be run again safely (a
 value already under the first key is simply re-encrypted), also while the assistant runs.
+
+SMS opt-outs are keyed digests, not encrypted values, so they cannot be rewritten here:
+while the old key is still configured, a number is recognised under it and moved to
+the first key when it next writes (:mod:`secure_base.messaging.opt_outs`).
 """
 
 from __future__ import annotations

@@ -224,11 +224,15 @@ PUBLIC_BASE = "https://chat.example.org"
 
 
 @pytest.fixture(scope="module")
-def webhooks(provider: FakeProvider) -> Iterator[Webhooks]:
-    yield from _serve({
-        "/webhooks/": _channels(provider, public_url=PUBLIC_BASE + "/"),
-        "/off/webhooks/": _off_channels(),
-    })
+def webhooks(provider: FakeProvider, tmp_path_factory) -> Iterator[Webhooks]:  # type: ignore[no-untyped-def]
+    # The Twilio channel reads SMS opt-outs from the application database: a private one.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECURE_BASE_DATA_DIR", str(tmp_path_factory.mktemp("webhooks-data")))
+        patch.delenv("SECURE_BASE_DATABASE_URL", raising=False)
+        yield from _serve({
+            "/webhooks/": _channels(provider, public_url=PUBLIC_BASE + "/"),
+            "/off/webhooks/": _off_channels(),
+        })
 
 
 @pytest.fixture()

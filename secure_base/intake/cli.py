@@ -498,6 +498,7 @@ def cmd_find_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) ->
     print(f"Intake submissions:   {_ids(records.submission_ids)}", file=out)
     print(f"Crisis events:        {_ids(records.crisis_event_ids)}", file=out)
     print(f"Callback requests:    {_ids(records.callback_request_ids)}", file=out)
+    print(f"SMS opt-out (STOP):   {'yes' if records.sms_opt_out else 'no'}", file=out)
     if events == 0 and records.empty:
         print("Nothing is kept of this conversation.", file=err)
         return 1
@@ -551,7 +552,8 @@ def cmd_delete_conversation(args: argparse.Namespace, out: TextIO, err: TextIO) 
     print(
         f"Deleted {events} conversation event(s) from {where}, intake submission(s) "
         f"{_ids(records.submission_ids)}, crisis event(s) {_ids(records.crisis_event_ids)} "
-        f"and callback request(s) {_ids(records.callback_request_ids)}.",
+        f"and callback request(s) {_ids(records.callback_request_ids)}"
+        f"{' and its SMS opt-out' if records.sms_opt_out else ''}.",
         file=out,
     )
     return 0
