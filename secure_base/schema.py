@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 import secure_base.callback.models  # noqa: F401
 import secure_base.catalog.models  # noqa: F401
 import secure_base.crisis.models  # noqa: F401
+import secure_base.messaging.models  # noqa: F401
 from secure_base.catalog.search import ensure_search_index
 from secure_base.intake.models import IntakeSubmission
 from secure_base.sqltypes import Base

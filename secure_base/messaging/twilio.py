@@ -23,6 +23,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from secure_base.messaging.delivery import ReliableTwilioOutput
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -46,7 +47,7 @@ def whatsapp_address(number: str) -> str:
     return number if number.startswith(WHATSAPP_PREFIX) else f"{WHATSAPP_PREFIX}{number}"
 
 
-class ApiTwilioOutput(TwilioOutput):
+class ApiTwilioOutput(ReliableTwilioOutput, TwilioOutput):
     """Rasa's Twilio output: the right sender per channel, ``SECURE_BASE_TWILIO_API_URL``."""
 
     def __init__(self, config: TwilioSettings) -> None:
