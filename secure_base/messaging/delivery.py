@@ -181,6 +181,8 @@ def _telegram_failure(exc: telegram_errors.TelegramAPIError) -> Failure:
     match = _TELEGRAM_STATUS.search(str(exc.args[0]) if exc.args else "")
     if match:
         return _by_status(int(match.group(1)))
+    if type(exc) is telegram_errors.TelegramAPIError:
+        return Failure("HTTP 5xx", None, True)  # aiogram gives 5xx their description only
     return Failure(type(exc).__name__)
 
 
@@ -233,17 +235,18 @@ def _log_failure(channel: str, failure: Failure, attempt: int, policy: RetryPoli
 
 
 async def deliver(channel: str, call: Callable[[], Awaitable[Result]],
-                  policy: RetryPolicy = DEFAULT_POLICY) -> Result:
+                  policy: Optional[RetryPolicy] = None) -> Result:
     """Runs one provider call, tried again as the module's docstring says.
 
     Args:
         channel: The channel's name, for the log.
         call: Makes the call afresh each time it is called.
-        policy: How often and how soon.
+        policy: How often and how soon; :data:`DEFAULT_POLICY` when omitted.
 
     Raises:
         DeliveryFailed: When the last try failed or the failure cannot pass.
     """
+    policy = policy or DEFAULT_POLICY
     attempt = 0
     while True:
         attempt += 1
@@ -261,8 +264,9 @@ async def deliver(channel: str, call: Callable[[], Awaitable[Result]],
 
 
 def deliver_blocking(channel: str, call: Callable[[], Result],
-                     policy: RetryPolicy = DEFAULT_POLICY) -> Result:
+                     policy: Optional[RetryPolicy] = None) -> Result:
     """:func:`deliver` for a synchronous client (it waits with ``time.sleep``)."""
+    policy = policy or DEFAULT_POLICY
     attempt = 0
     while True:
         attempt += 1
@@ -326,8 +330,8 @@ class ProviderSession(requests.Session):
     never raise: they must not keep a message from being handled.
     """
 
-    def __init__(self, channel: str, policy: RetryPolicy = DEFAULT_POLICY) -> None:
-        """``channel``: the channel's name, for the log."""
+    def __init__(self, channel: str, policy: Optional[RetryPolicy] = None) -> None:
+        """``channel``: the channel's name, for the log; ``policy``: the default's."""
         super().__init__()
         self.channel = channel
         self.policy = policy
