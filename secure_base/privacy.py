@@ -1,7 +1,8 @@
 """Everything the application database holds about one conversation: finding and erasing it.
 
 A conversation (Rasa sender ID) can have intake submissions and callback requests (their
-conversation ID is encrypted, so it is matched after decryption) and crisis events. The
+conversation ID is encrypted, so it is matched after decryption), crisis events and
+failed crisis replies (:mod:`secure_base.messaging.models`). The
 chat's own events live in Rasa's tracker store (:mod:`secure_base.tracker_store`).
 Functions take a ``Session``; the caller owns it and commits.
 """
@@ -16,6 +17,7 @@ from secure_base.callback.store import callback_ids_for_conversation, delete_cal
 from secure_base.crisis.store import crisis_event_ids_for_conversation, delete_crisis_events
 from secure_base.intake.models import IntakeSubmission
 from secure_base.intake.store import submission_ids_for_conversation
+from secure_base.messaging.store import delete_failed_replies, failed_reply_ids_for_conversation
 
 
 @dataclass
@@ -26,17 +28,20 @@ class ConversationRecords:
         submission_ids: Intake submissions sent from it.
         crisis_event_ids: Crisis events recorded in it.
         callback_request_ids: Callback requests sent from it.
+        failed_crisis_reply_ids: Crisis replies a messaging provider never delivered.
 
     """
 
     submission_ids: list[int] = field(default_factory=list)
     crisis_event_ids: list[int] = field(default_factory=list)
     callback_request_ids: list[int] = field(default_factory=list)
+    failed_crisis_reply_ids: list[int] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing."""
-        return not (self.submission_ids or self.crisis_event_ids or self.callback_request_ids)
+        return not (self.submission_ids or self.crisis_event_ids or self.callback_request_ids
+                    or self.failed_crisis_reply_ids)
 
 
 def find_conversation_records(session: Session, conversation_id: str) -> ConversationRecords:
@@ -45,6 +50,7 @@ def find_conversation_records(session: Session, conversation_id: str) -> Convers
         submission_ids=submission_ids_for_conversation(session, conversation_id),
         crisis_event_ids=crisis_event_ids_for_conversation(session, conversation_id),
         callback_request_ids=callback_ids_for_conversation(session, conversation_id),
+        failed_crisis_reply_ids=failed_reply_ids_for_conversation(session, conversation_id),
     )
 
 
@@ -62,5 +68,6 @@ def delete_conversation_records(session: Session, conversation_id: str) -> Conve
             session.delete(submission)
     delete_crisis_events(session, records.crisis_event_ids)
     delete_callbacks(session, records.callback_request_ids)
+    delete_failed_replies(session, records.failed_crisis_reply_ids)
     session.flush()
     return records

@@ -373,3 +373,27 @@ def test_a_crisis_reply_goes_out_even_when_the_disclosure_cannot(provider,
                                                "utter_action": "utter_crisis"}))
     assert _sent_texts(provider) == [disclosure_text(load_profile()), "Please call 988 now."]
     assert len(provider.calls) == 2
+
+
+def test_failed_crisis_replies_are_erased_with_their_conversation_and_by_age(engine) -> None:
+    from datetime import timedelta
+
+    from secure_base.messaging.delivery import record_failed_crisis_reply
+    from secure_base.messaging.store import delete_failed_replies_before
+    from secure_base.notify import AlertThrottle
+    from secure_base.privacy import delete_conversation_records, find_conversation_records
+    from secure_base.sqltypes import utcnow
+
+    failure = DeliveryFailed("twilio", 500, "HTTP 500", 3)
+    for conversation in ("+15550000001", "+15550000001", "+15550000002"):
+        record_failed_crisis_reply(conversation, channel="twilio", response="utter_crisis",
+                                   failure=failure, engine=engine, throttle=AlertThrottle())
+    with session_scope(engine) as session:
+        assert not find_conversation_records(session, "+15550000002").empty
+        erased = delete_conversation_records(session, "+15550000001")
+    assert len(erased.failed_crisis_reply_ids) == 2
+    with session_scope(engine) as session:
+        (left,) = session.execute(select(FailedCrisisReply)).scalars()
+        assert (left.conversation_id, left.status, left.attempts) == ("+15550000002", 500, 3)
+        assert delete_failed_replies_before(session, utcnow() - timedelta(days=1)) == 0
+        assert delete_failed_replies_before(session, utcnow() + timedelta(seconds=1)) == 1

@@ -66,6 +66,7 @@ Result = TypeVar("Result")
 #: Longest a provider call may take (seconds) when its client sets no timeout itself.
 PROVIDER_TIMEOUT_SECONDS = 10.0
 FAILED_CRISIS_REPLY_KIND = "crisis_reply_failed"
+_CONVERSATION_MAX = FailedCrisisReply.__table__.c.conversation_id.type.length
 _TELEGRAM_STATUS = re.compile(r"\[(\d{3})\]\s*$")
 
 
@@ -431,7 +432,7 @@ def record_failed_crisis_reply(conversation_id: str, *, channel: Optional[str],
         with session_scope(engine) as session:
             row = FailedCrisisReply(
                 occurred_at=occurred_at, channel=channel_name(channel),
-                conversation_id=conversation_id[:255], response=response[:128],
+                conversation_id=conversation_id[:_CONVERSATION_MAX], response=response[:128],
                 status=failure.status, reason=failure.reason[:128],
                 attempts=failure.attempts, notified=False)
             session.add(row)
