@@ -61,6 +61,8 @@ class Answer:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Only for calls whose path ends so (e.g. ``/sendMessage``); others answer success.
+    only: str = ""
 
 
 @dataclass
@@ -112,7 +114,9 @@ def provider() -> Iterator[ScriptedProvider]:
             length = int(self.headers.get("Content-Length") or 0)
             path = self.path.split("?")[0]
             fake.calls.append((path, self.rfile.read(length)))
-            scripted = fake.script.pop(0) if fake.script else None
+            scripted = next((a for a in fake.script if path.endswith(a.only)), None)
+            if scripted is not None:
+                fake.script.remove(scripted)
             if scripted is not None and scripted.delay:
                 time.sleep(scripted.delay)
             if scripted is None or scripted.status < 400:
