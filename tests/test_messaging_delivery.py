@@ -83,6 +83,9 @@ class ScriptedProvider:
 
 
 def _success_body(path: str) -> tuple[int, dict]:
+    if path.endswith("/getMe"):
+        return 200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "SB",
+                                            "username": "secure_base_bot"}}
     if path.endswith("/sendMessage"):
         return 200, {"ok": True, "result": {"message_id": 1, "date": 0,
                                             "chat": {"id": 42, "type": "private"}}}
