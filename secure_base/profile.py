@@ -376,6 +376,9 @@ class Channels(BaseModel):
                 )
             if key not in cleaned:
                 cleaned.append(key)
+        if not cleaned:
+            # Elsewhere people are sent to the website's intake: there must be one.
+            raise ValueError("channels.intake must name at least one channel, e.g. [website]")
         return cleaned
 
 

@@ -77,6 +77,7 @@ def test_channels_can_be_named_for_the_intake(tmp_path: Path) -> None:
 @pytest.mark.parametrize("channels, named", [
     ({"intake": ["website", "signal"]}, "'signal' is not a channel"),
     ({"intake": "website"}, "must be a list"),
+    ({"intake": []}, "at least one channel"),
     ({"intake": ["website"], "website": "https://x.org"}, "extra fields not permitted"),
     ({"intake": ["website"], "website_url": "not a url"}, "website_url"),
 ])
