@@ -277,6 +277,7 @@ def test_crisis_replies_are_recognised_by_their_response() -> None:
     assert crisis_response_of({"utter_action": "utter_crisis_followup_unsafe"})
     assert crisis_response_of({"utter_action": "utter_greet"}) is None
     assert crisis_response_of({"text": "hi", "crisis": True}) == "utter_crisis"
+    assert crisis_response_of({"text": "hi", "crisis_flag": True}) == "utter_crisis"
     assert crisis_response_of({"text": "hi"}) is None
 
 
@@ -404,3 +405,17 @@ def test_failed_crisis_replies_are_erased_with_their_conversation_and_by_age(eng
         assert (left.conversation_id, left.status, left.attempts) == ("+15550000002", 500, 3)
         assert delete_failed_replies_before(session, utcnow() - timedelta(days=1)) == 0
         assert delete_failed_replies_before(session, utcnow() + timedelta(seconds=1)) == 1
+
+
+def test_a_crisis_reply_failing_inside_the_channel_is_reported_too(provider, fast_retries,
+                                                                  staff_told) -> None:
+    class BrokenRendering(ApiTelegramOutput):
+        async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+            raise KeyError(MARKER)  # a bug in a channel's own code, not the provider
+
+    replies.disclosed_senders.add(("telegram", "44"))
+    guarded = GuardedReplies(BrokenRendering(TOKEN, provider.url), "telegram", "44")
+    asyncio.run(guarded.send_response("44", {"text": MARKER, "utter_action": "utter_crisis"}))
+    (row,) = _stored()
+    assert (row.reason, row.attempts, row.status) == ("KeyError", 1, None)
+    assert [r.json()["kind"] for r in staff_told.requests] == ["crisis_reply_failed"]

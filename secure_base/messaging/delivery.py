@@ -41,7 +41,7 @@ from rasa.core.channels.slack import SlackBot
 from slack_sdk.errors import SlackApiError, SlackClientError
 from twilio.base.exceptions import TwilioRestException
 
-from secure_base.crisis import CRISIS_RESPONSE
+from secure_base.crisis import CRISIS_FLAG_SLOT, CRISIS_RESPONSE
 from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
 from secure_base.messaging.models import FailedCrisisReply
@@ -369,12 +369,12 @@ def crisis_response_of(message: Mapping[str, Any]) -> Optional[str]:
     """The crisis response a bot message is (``utter_crisis...``), or None.
 
     Rasa puts the response's name in the message's ``utter_action``; a message may also
-    be flagged ``crisis: true`` by whatever sent it.
+    be flagged ``crisis: true`` (or ``crisis_flag: true``) by whatever sent it.
     """
     response = message.get("utter_action")
     if isinstance(response, str) and response.startswith(CRISIS_RESPONSE):
         return response
-    if message.get("crisis") is True:
+    if message.get("crisis") is True or message.get(CRISIS_FLAG_SLOT) is True:
         return str(response or CRISIS_RESPONSE)
     return None
 

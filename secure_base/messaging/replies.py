@@ -146,7 +146,10 @@ class GuardedReplies(OutputChannel):
         crisis_response = crisis_response_of(message)
         try:
             await self.inner.send_response(recipient_id, message)
-        except DeliveryFailed as failure:
+        except Exception as exc:  # noqa: BLE001 - logged by type; the conversation goes on
+            # Raising would stop Rasa's turn before the conversation is saved.
+            failure = exc if isinstance(exc, DeliveryFailed) else DeliveryFailed(
+                self.channel, None, describe_error(exc), 1)
             logger.error("A %s reply was not delivered (%s)%s", self.channel, failure.reason,
                          " - a crisis reply: staff are told" if crisis_response else "")
             if crisis_response:
