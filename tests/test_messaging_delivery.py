@@ -264,6 +264,8 @@ def test_connection_refused_is_retried_then_given_up(fast_retries, caplog) -> No
             asyncio.run(output.send_text_message(RECIPIENT, MARKER))
         assert (failed.value.attempts, failed.value.reason) == (3, "connection error"), channel
         assert "giving up" in caplog.text
+    # Messenger's "typing..." must not stop the message it is about.
+    asyncio.run(_outputs(closed)["facebook"].send_action(RECIPIENT, "typing_on"))
 
 
 def test_a_messenger_sender_action_failing_never_raises(provider, fast_retries) -> None:

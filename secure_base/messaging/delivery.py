@@ -349,7 +349,11 @@ class ProviderSession(requests.Session):
             except requests.RequestException as exc:
                 logger.info("A %s sender action failed (%s)", self.channel,
                             classify(exc).reason)
-                return requests.Response()
+                # The client reads the answer as JSON: an empty object, status 503.
+                placeholder = requests.Response()
+                placeholder.status_code = 503
+                placeholder._content = b"{}"
+                return placeholder
 
         def once() -> requests.Response:
             response = super(ProviderSession, self).request(method, url, *args, **kwargs)
