@@ -339,6 +339,49 @@ class Intake(BaseModel):
     reviewed_by: str = "a clinician at the practice"
 
 
+#: Channel names ``channels.intake`` accepts: the website chat and each messaging channel
+#: (docs/channels.md). Twilio is two: SMS and WhatsApp.
+CHANNEL_NAMES = ("website", "telegram", "sms", "whatsapp", "messenger", "slack")
+
+
+class Channels(BaseModel):
+    """What runs on which channel (docs/channels.md).
+
+    Attributes:
+        intake: Channels on which the intake form runs; elsewhere a request to book gets
+            the website's link and the practice's contact routes. Default: the website.
+        website_url: Where the website chat (and so the intake) is, sent to people on
+            the other channels; ``contact.booking_url`` when omitted.
+
+    """
+
+    intake: list[str] = Field(default_factory=lambda: ["website"])
+    website_url: AnyHttpUrl | None = None
+
+    class Config:
+        """A misspelt key must fail loudly, not silently run the intake everywhere."""
+
+        extra = "forbid"
+
+    @validator("intake", pre=True)
+    def _known_channels(cls, names: object) -> list[str]:  # noqa: N805
+        if not isinstance(names, list):
+            raise ValueError(f"channels.intake must be a list, e.g. [website], not {names!r}")
+        cleaned: list[str] = []
+        for name in names:
+            key = str(name).strip().lower()
+            if key not in CHANNEL_NAMES:
+                raise ValueError(
+                    f"{name!r} is not a channel; use some of {', '.join(CHANNEL_NAMES)}"
+                )
+            if key not in cleaned:
+                cleaned.append(key)
+        if not cleaned:
+            # Elsewhere people are sent to the website's intake: there must be one.
+            raise ValueError("channels.intake must name at least one channel, e.g. [website]")
+        return cleaned
+
+
 class Retention(BaseModel):
     """How long data is kept, in days, before ``python -m secure_base.purge`` deletes it.
 
@@ -376,6 +419,7 @@ class PracticeProfile(BaseModel):
     articles: Articles
     intake: Intake
     retention: Retention = Field(default_factory=Retention)
+    channels: Channels = Field(default_factory=Channels)
     couples: Couples
     between_sessions: BetweenSessions
     good_faith_estimate: GoodFaithEstimate
@@ -409,6 +453,10 @@ class PracticeProfile(BaseModel):
             + "; ".join(self.crisis.current().lines)
             + ". Nobody reads this chat live, but they are there now."
         )
+
+    def website_url(self) -> str:
+        """Where the website chat is: ``channels.website_url``, else the booking page."""
+        return str(self.channels.website_url or self.contact.booking_url)
 
     def contact_text(self) -> str:
         """How to reach the practice, in one sentence."""

@@ -5,7 +5,7 @@
 
 * conversations in Rasa's tracker store whose last event is older than
   ``conversations_days`` (whole conversations, never single events);
-* crisis events older than ``crisis_events_days``;
+* crisis events and failed crisis replies older than ``crisis_events_days``;
 * intake submissions older than ``submissions_days``;
 * callback requests older than ``callback_requests_days``.
 
@@ -38,6 +38,8 @@ from secure_base.db import get_engine, session_scope
 from secure_base.intake.models import IntakeSubmission
 from secure_base.intake.store import delete_submissions_before
 from secure_base.logsafe import describe_error
+from secure_base.messaging.models import FailedCrisisReply
+from secure_base.messaging.store import delete_failed_replies_before
 from secure_base.profile import ProfileError, Retention, load_profile
 from secure_base.tracker_store import (
     EVENTS_TABLE,
@@ -119,6 +121,8 @@ def purge(
             ).scalar_one()
             crisis = session.execute(
                 select(func.count()).where(CrisisEvent.occurred_at < crisis_cutoff)
+            ).scalar_one() + session.execute(
+                select(func.count()).where(FailedCrisisReply.occurred_at < crisis_cutoff)
             ).scalar_one()
             submissions = session.execute(
                 select(func.count()).where(IntakeSubmission.created_at < submissions_cutoff)
@@ -126,6 +130,8 @@ def purge(
     else:
         with session_scope(engine) as session:
             crisis = delete_crisis_events_before(session, crisis_cutoff)
+            # Failed crisis replies (secure_base/messaging) are crisis records too.
+            crisis += delete_failed_replies_before(session, crisis_cutoff)
             submissions = delete_submissions_before(session, submissions_cutoff)
             callbacks = delete_callbacks_before(session, callbacks_cutoff)
         if engine.dialect.name == "sqlite":

@@ -236,8 +236,12 @@ def webhooks(provider: FakeProvider, tmp_path_factory) -> Iterator[Webhooks]:  #
 
 
 @pytest.fixture()
-def hooks(webhooks: Webhooks, provider: FakeProvider, caplog) -> Iterator[Webhooks]:  # type: ignore[no-untyped-def]
+def hooks(webhooks: Webhooks, provider: FakeProvider, caplog, monkeypatch) -> Iterator[Webhooks]:  # type: ignore[no-untyped-def]
     """The shared server, emptied; every test ends checking that no log has a body."""
+    from secure_base.messaging import replies
+
+    # Each test's senders are new to the server: their first reply is disclosed.
+    monkeypatch.setattr(replies, "disclosed_senders", replies.DisclosedSenders())
     webhooks.received.clear()
     provider.calls.clear()
     caplog.set_level(logging.DEBUG)
@@ -331,7 +335,10 @@ def test_a_message_over_the_limit_is_answered_not_read(hooks, provider) -> None:
     long_text = MARKER + "x" * MAX_MESSAGE_CHARS
     assert post_telegram(hooks, telegram_update(long_text)).status_code == 200
     assert not hooks.received
-    (sent,) = (body for _m, path, body in provider.calls if path.endswith("/sendMessage"))
+    # The first-message disclosure, then the answer.
+    disclosure, sent = (body for _m, path, body in provider.calls
+                        if path.endswith("/sendMessage"))
+    assert "automated assistant" in unquote_plus(disclosure.decode())
     assert "too long" in unquote_plus(sent.decode())
 
 
@@ -380,9 +387,12 @@ def test_twilio_signed_sms_reaches_the_assistant_and_is_answered_from_the_sms_nu
     (message,) = hooks.received
     assert (message.text, message.sender_id, message.input_channel) == (
         MARKER, "+15557654321", "twilio")
-    ((_method, path, body),) = (c for c in provider.calls if c[1].endswith("Messages.json"))
-    assert path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-    assert b"From=%2B15550001111" in body
+    # A first message: the disclosure (secure_base/messaging/replies.py), then the reply.
+    disclosure, reply = (c for c in provider.calls if c[1].endswith("Messages.json"))
+    for _method, path, body in (disclosure, reply):
+        assert path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+        assert b"From=%2B15550001111" in body
+    assert b"automated+assistant" in disclosure[2] and b"Thanks." in reply[2]
 
 
 def test_twilio_whatsapp_is_answered_from_the_whatsapp_number(hooks, provider) -> None:
@@ -390,8 +400,9 @@ def test_twilio_whatsapp_is_answered_from_the_whatsapp_number(hooks, provider) -
     url, signed = twilio_urls(hooks)
     assert post_twilio(url, params, twilio_signature(signed, params)).status_code == 204
     assert hooks.received[0].sender_id == "whatsapp:+15557654321"
-    (body,) = (c[2] for c in provider.calls if c[1].endswith("Messages.json"))
-    assert b"From=whatsapp%3A%2B15550002222" in body
+    bodies = [c[2] for c in provider.calls if c[1].endswith("Messages.json")]
+    assert len(bodies) == 2  # the first-message disclosure, then the reply
+    assert all(b"From=whatsapp%3A%2B15550002222" in body for body in bodies)
 
 
 def test_twilio_unsigned_forged_or_tampered_requests_are_refused(hooks, provider) -> None:
@@ -654,9 +665,12 @@ def test_full_stack_answers_a_signed_telegram_update_and_ignores_a_forged_one(
         return requests.post(url, json=update, timeout=120,
                              headers={"X-Telegram-Bot-Api-Secret-Token": secret})
 
+    from secure_base.messaging.cross_channel import disclosure_text
+
     assert post(telegram_update("What is attachment?", chat), TELEGRAM_SECRET).status_code == 200
-    answer = "\n".join(_sent_to(provider, chat))
-    assert answer.strip()
+    disclosure, *answer = _sent_to(provider, chat)
+    assert disclosure == disclosure_text(load_profile())  # before the first reply only
+    assert "\n".join(answer).strip()
     events = stack.tracker(str(chat))["events"]
     assert [e["text"] for e in events if e["event"] == "user"] == ["What is attachment?"]
     assert stack.tracker(str(chat))["latest_input_channel"] == "telegram"
@@ -664,6 +678,7 @@ def test_full_stack_answers_a_signed_telegram_update_and_ignores_a_forged_one(
     crisis = telegram_update("I want to end my life", chat)
     assert post(crisis, TELEGRAM_SECRET).status_code == 200
     assert load_profile().crisis.current().lines[0] in "\n".join(_sent_to(provider, chat))
+    assert _sent_to(provider, chat).count(disclosure) == 1
 
     forged = telegram_update("I want to end my life", forged_chat)
     assert post(forged, "not-the-secret").status_code == 403

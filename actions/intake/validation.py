@@ -67,6 +67,7 @@ from secure_base.intake.validators import (
     validate_name,
     validate_region,
 )
+from secure_base.messaging.cross_channel import intake_elsewhere_text, intake_runs_on
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ NEED_DETAIL = {"email": "utter_intake_need_email", "phone": "utter_intake_need_p
 # How an acute intake answer is recorded as a crisis event.
 ACUTE_ANSWER_LAYER = "intake_asq"
 ACUTE_ANSWER_RULE = "asq_5_acute"
+# ``intake_stopped`` when the intake does not run on the person's channel (practice.yml
+# ``channels.intake``): action_submit_intake then closes it without a word.
+ELSEWHERE = "elsewhere"
 
 _background_tasks: set[asyncio.Task] = set()
 
@@ -180,7 +184,15 @@ class ValidateIntakeForm(IntakeFormBase):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Validate; on resuming a paused intake, first say so."""
+        """Validate; on resuming a paused intake, first say so.
+
+        On a channel where the intake does not run, nothing is asked: the person gets
+        the website's link and the practice's contact routes, and the form ends.
+        """
+        if not intake_runs_on(tracker.get_latest_input_channel(), tracker.sender_id,
+                              self.profile):
+            dispatcher.utter_message(text=intake_elsewhere_text(self.profile))
+            return [SlotSet(STOPPED_SLOT, ELSEWHERE), SlotSet(REQUESTED_SLOT, None)]
         events: List[EventType] = []
         if tracker.get_slot(REQUESTED_SLOT) is None:
             if tracker.get_slot(STOPPED_SLOT) is not None:

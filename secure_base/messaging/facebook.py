@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 
 from secure_base.access import same_secret
 from secure_base.logsafe import describe_error
+from secure_base.messaging.delivery import ProviderSession
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -54,6 +55,7 @@ def hub_signature(secret: str, body: bytes) -> str:
 def _point_at(client: Any, api_url: str) -> Any:
     """An ``fbmessenger`` client calling ``api_url`` instead of graph.facebook.com."""
     client.graph_url = f"{api_url.rstrip('/')}/v{client.api_version}"
+    client.session = ProviderSession("facebook")  # timeouts, retries, failures raised
     return client
 
 

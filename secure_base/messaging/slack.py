@@ -24,12 +24,13 @@ from typing import Any, Dict, Optional, Text
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import OutputChannel
-from rasa.core.channels.slack import SlackBot, SlackInput
+from rasa.core.channels.slack import SlackInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from secure_base.messaging.delivery import ReliableSlackBot
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -139,8 +140,8 @@ class VerifiedSlackInput(SlackInput):
     def get_output_channel(self, channel: Optional[Text] = None,
                            thread_id: Optional[Text] = None) -> OutputChannel:
         """Rasa's Slack output, calling ``SECURE_BASE_SLACK_API_URL``."""
-        bot = super().get_output_channel(channel, thread_id)
-        assert isinstance(bot, SlackBot)
+        bot = ReliableSlackBot(self.slack_token, channel or self.slack_channel, thread_id,
+                               self.proxy)
         bot.client = AsyncWebClient(self.slack_token, base_url=self.config.api_url,
                                     proxy=self.proxy)
         return bot

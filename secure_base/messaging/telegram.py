@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from secure_base.access import same_secret
+from secure_base.messaging.delivery import ReliableTelegramOutput
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -40,7 +41,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _READ_KINDS = ("message", "edited_message", "callback_query")
 
 
-class ApiTelegramOutput(TelegramOutput):
+class ApiTelegramOutput(ReliableTelegramOutput, TelegramOutput):
     """Rasa's Telegram output, calling ``SECURE_BASE_TELEGRAM_API_URL``.
 
     Rasa's handler asks Telegram who the bot is (``getMe``) for every update; the answer

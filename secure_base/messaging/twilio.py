@@ -56,6 +56,7 @@ from secure_base.messaging.sms_keywords import (
     start_reply,
     stop_reply,
 )
+from secure_base.messaging.delivery import ReliableTwilioOutput
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -110,7 +111,7 @@ def whatsapp_address(number: str) -> str:
     return number if number.startswith(WHATSAPP_PREFIX) else f"{WHATSAPP_PREFIX}{number}"
 
 
-class ApiTwilioOutput(TwilioOutput):
+class ApiTwilioOutput(ReliableTwilioOutput, TwilioOutput):
     """Rasa's Twilio output: shaped for text messages, the right sender, never to an opt-out.
 
     ``SECURE_BASE_TWILIO_API_URL`` is the API it calls.

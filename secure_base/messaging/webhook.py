@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from secure_base.channels import MAX_MESSAGE_CHARS, too_long_reply
 from secure_base.channels import _limit_request_size as limit_request_size
 from secure_base.logsafe import describe_error
+from secure_base.messaging.replies import current_agent, guarded
 from secure_base.settings import CHANNEL_VARIABLES
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def guard(blueprint: Blueprint, channel: str, check: Check) -> Blueprint:
     async def verify_first(request: Request) -> Optional[HTTPResponse]:
         if not request.path.rstrip("/").endswith("/webhook"):
             return None
+        # For the replies (secure_base.messaging.replies): was this sender answered before?
+        current_agent.set(getattr(request.app.ctx, "agent", None))
         if len(request.body or b"") > MAX_WEBHOOK_BYTES:
             return refuse(channel, 413, f"the body is over {MAX_WEBHOOK_BYTES:,} bytes")
         return await check(request)
@@ -91,9 +94,12 @@ def json_object(body: bytes) -> Optional[dict[str, Any]]:
 
 
 def within_limits(on_new_message: OnNewMessage) -> OnNewMessage:
-    """``on_new_message`` for a messaging channel: limits, and failures logged safely.
+    """``on_new_message`` for a messaging channel: limits, replies, failures logged safely.
 
-    A message over the length limit is answered without being read. A failure while
+    The message's output channel is wrapped (:func:`secure_base.messaging.replies.guarded`):
+    the first reply a sender ever gets on the channel is preceded by the disclosure, and
+    a crisis reply the provider never accepts is recorded and told to staff. A message
+    over the length limit is answered without being read. A failure while
     handling a message is logged by type only (Rasa's connectors log the exception's
     text, which may quote the message) and not raised: the provider would otherwise
     deliver the same message again.
@@ -102,6 +108,8 @@ def within_limits(on_new_message: OnNewMessage) -> OnNewMessage:
     async def handle(message: UserMessage) -> Any:
         text = message.text or ""
         try:
+            message.output_channel = guarded(message.output_channel, message.input_channel,
+                                             message.sender_id)
             if len(text) <= MAX_MESSAGE_CHARS:
                 return await on_new_message(message)
             logger.info("A %s message over %d characters was not processed",

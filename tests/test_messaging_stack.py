@@ -1,0 +1,127 @@
+"""The cross-channel rules on the real servers, with Telegram calling a local provider.
+
+The stack starts as `make run` starts it, with Telegram enabled; its Bot API calls go to
+the scripted fake provider of tests/test_messaging_delivery.py, and staff notifications
+to a local webhook receiver. They need a trained model; no training data changed on
+this branch, so a model trained before it will do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from secure_base.db import get_engine, session_scope
+from secure_base.messaging.cross_channel import disclosure_text, intake_elsewhere_text
+from secure_base.messaging.models import FailedCrisisReply
+from secure_base.profile import load_profile
+from tests.receivers import HttpReceiver, _Handler, _Server
+from tests.test_messaging_delivery import Answer, ScriptedProvider, provider  # noqa: F401
+
+TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
+SECRET = "tg-secret-" + uuid.uuid4().hex
+
+pytestmark = [pytest.mark.server, pytest.mark.model]
+
+
+@pytest.fixture(scope="module")
+def staff() -> Iterator[HttpReceiver]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.requests, server.status, server.delay = [], 200, 0.0
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield HttpReceiver(server)
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stack(provider: ScriptedProvider, staff: HttpReceiver, tmp_path_factory):  # noqa: F811
+    from tests.conftest import need
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    started = Stack(tmp_path_factory.mktemp("cross"), model, env={
+        "SECURE_BASE_TELEGRAM_TOKEN": TOKEN,
+        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
+        "SECURE_BASE_TELEGRAM_SECRET": SECRET,
+        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
+        "SECURE_BASE_NOTIFY_WEBHOOK": staff.url,
+    }).start()
+    yield started
+    started.close()
+
+
+def _post(stack, text: str, chat: int) -> None:  # type: ignore[no-untyped-def]
+    update = {"update_id": chat, "message": {
+        "message_id": 1, "date": int(time.time()), "text": text,
+        "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "A"}}}
+    response = requests.post(f"{stack.url}/webhooks/telegram/webhook", json=update,
+                             timeout=120, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 200
+
+
+def _sent_to(provider: ScriptedProvider, chat: int) -> list[str]:  # noqa: F811
+    texts = []
+    for path, body in provider.calls:
+        if path.endswith("/sendMessage"):
+            fields = parse_qs(body.decode())
+            if fields.get("chat_id") == [str(chat)]:
+                texts.append(fields["text"][0])
+    return texts
+
+
+def _chat() -> int:
+    return 100000 + uuid.uuid4().int % 800000
+
+
+def test_booking_on_telegram_gets_the_website_not_the_form(stack, provider) -> None:  # noqa: F811
+    provider.answer()
+    chat = _chat()
+    _post(stack, "/start_intake", chat)
+    disclosure, *replies = _sent_to(provider, chat)
+    assert disclosure == disclosure_text(load_profile())
+    assert replies == [intake_elsewhere_text(load_profile())]
+    tracker = stack.tracker(str(chat))
+    actions = [(e["name"], e.get("policy")) for e in tracker["events"]
+               if e["event"] == "action"]
+    names = [name for name, _policy in actions]
+    # The form starts and ends at once; action_submit_intake closes it without a word.
+    assert names[names.index("intake_form"):] == [
+        "intake_form", "action_submit_intake", "action_listen"], actions
+    assert not (tracker["active_loop"] or {}).get("name")
+    assert tracker["slots"]["intake_stopped"] is None
+
+
+def test_a_crisis_reply_the_provider_refuses_is_stored_and_told_to_staff(
+        stack, provider, staff) -> None:  # noqa: F811
+    chat = _chat()
+    provider.answer(*[Answer(503, only="/sendMessage")] * 30)
+    _post(stack, "I want to end my life", chat)
+    engine = get_engine(stack.env["SECURE_BASE_DATABASE_URL"])
+    with session_scope(engine) as session:
+        rows = list(session.execute(select(FailedCrisisReply).where(
+            FailedCrisisReply.conversation_id == str(chat))).scalars())
+    assert rows and rows[0].response.startswith("utter_crisis")
+    assert rows[0].channel == "telegram" and rows[0].attempts == 3
+    kinds = [r.json()["kind"] for r in staff.requests]
+    assert "crisis_reply_failed" in kinds
+    assert str(chat) not in b"".join(r.body for r in staff.requests).decode()
+
+
+def test_with_the_action_server_down_a_crisis_still_gets_the_disclosure_and_the_lines(
+        stack, provider) -> None:  # noqa: F811
+    provider.answer()
+    stack.stop("actions")
+    chat = _chat()
+    _post(stack, "I want to end my life", chat)
+    sent = _sent_to(provider, chat)
+    assert sent[0] == disclosure_text(load_profile())
+    assert load_profile().crisis.current().lines[0] in "\n".join(sent[1:])
