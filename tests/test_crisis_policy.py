@@ -11,6 +11,7 @@ from secure_base.crisis import (
     CRISIS_RECORD_ACTION,
     CRISIS_RESPONSE,
     FOLLOW_UP_CONTINUE,
+    FOLLOW_UP_QUESTION,
     FOLLOW_UP_SAFE,
     FOLLOW_UP_SAFE_CONTINUE,
     FOLLOW_UP_UNCLEAR,
@@ -55,7 +56,7 @@ def test_a_crisis_message_gets_the_sequence_step_by_step():
         ("deny", FOLLOW_UP_UNSAFE),
         ("start_intake", FOLLOW_UP_CONTINUE),
         ("greet", FOLLOW_UP_UNCLEAR),
-        ("faq", FOLLOW_UP_UNCLEAR),
+        ("faq", FOLLOW_UP_QUESTION),
         ("out_of_scope", FOLLOW_UP_UNCLEAR),
         ("nlu_fallback", FOLLOW_UP_UNCLEAR),
     ],
@@ -64,8 +65,12 @@ def test_the_turn_after_a_crisis_answers_the_safety_question(intent, expected):
     state = tracker(*CRISIS_TURN, user(intent))
     assert last_bot_action(state) == CRISIS_RECORD_ACTION
     assert next_crisis_action(state) == expected
-    # ...and then listens.
     state.update(ActionExecuted(expected))
+    if expected == FOLLOW_UP_QUESTION:
+        # A question: the safety line first, then its answer.
+        assert next_crisis_action(state) == "action_answer_faq"
+        state.update(ActionExecuted("action_answer_faq"))
+    # ...and then listens.
     assert next_crisis_action(state) == ACTION_LISTEN_NAME
 
 

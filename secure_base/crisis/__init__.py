@@ -29,6 +29,11 @@ FOLLOW_UP_UNSAFE = "utter_crisis_followup_unsafe"
 FOLLOW_UP_UNCLEAR = "utter_crisis_followup_unclear"
 FOLLOW_UP_CONTINUE = "utter_crisis_followup_continue"
 FOLLOW_UP_SAFE_CONTINUE = "utter_crisis_followup_safe_continue"
+# A clear question about attachment or the practice right after a crisis response: one
+# safety line first (are you safe? the numbers), then the answer.
+FOLLOW_UP_QUESTION = "utter_crisis_followup_question"
+QUESTION_INTENT = "faq"
+ANSWER_QUESTION_ACTION = "action_answer_faq"
 # Raised once a person was given the crisis response and never cleared: the responses
 # add a crisis-lines reminder while it is set.
 CRISIS_FLAG_SLOT = "crisis_flag"

@@ -42,6 +42,7 @@ from twilio.request_validator import RequestValidator
 from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
 from secure_base.messaging import opt_outs
+from secure_base.messaging.delivery import ReliableTwilioOutput
 from secure_base.messaging.sms_format import (
     SMS_PART_CHARS,
     WHATSAPP_PART_CHARS,
@@ -56,7 +57,6 @@ from secure_base.messaging.sms_keywords import (
     start_reply,
     stop_reply,
 )
-from secure_base.messaging.delivery import ReliableTwilioOutput
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,

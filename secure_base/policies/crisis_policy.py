@@ -11,8 +11,9 @@ The crisis response asks whether the person is safe right now, so the policy als
 the turn that answers it (:func:`follow_up_plan`): "yes" / "I'm safe" is acknowledged
 (numbers repeated briefly, an offer to go on); "no" gets the emergency guidance again;
 a wish to continue an interrupted intake is answered explicitly (it resumes once they say
-they are safe); anything else asks again, so the turn after a crisis response is never
-small talk or "that's outside what I can help with".
+they are safe); a clear question about attachment or the practice gets one safety line
+(are you safe? the numbers), then its answer; anything else asks again, so the turn after
+a crisis response is never small talk or "that's outside what I can help with".
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from secure_base.crisis import (
+    ANSWER_QUESTION_ACTION,
     CRISIS_INTENT,
     CRISIS_RECORD_ACTION,
     CRISIS_RESPONSE,
     FOLLOW_UP_CONTINUE,
+    FOLLOW_UP_QUESTION,
     FOLLOW_UP_SAFE,
     FOLLOW_UP_SAFE_CONTINUE,
     FOLLOW_UP_UNCLEAR,
     FOLLOW_UP_UNSAFE,
+    QUESTION_INTENT,
     SAFE_INTENT,
 )
 
@@ -85,6 +89,8 @@ def _answer_kind(intent: Optional[Text]) -> Text:
         return "no"
     if intent in _CONTINUE_INTENTS:
         return "continue"
+    if intent == QUESTION_INTENT:
+        return "question"
     return "other"
 
 
@@ -92,11 +98,14 @@ _LISTEN = ACTION_LISTEN_NAME
 _SAFE = (FOLLOW_UP_SAFE, _LISTEN)
 _UNSAFE = (FOLLOW_UP_UNSAFE, _LISTEN)
 _CONTINUE = (FOLLOW_UP_CONTINUE, _LISTEN)
+# The safety line, then the answer (a misread message must not lose its answer; someone
+# at risk still gets asked and given the numbers first).
+_QUESTION = (FOLLOW_UP_QUESTION, ANSWER_QUESTION_ACTION, _LISTEN)
 #: What answers a message, by the bot's previous step and the kind of answer. A kind that
 #: is missing means "not a follow-up turn": the other policies answer it.
 _FOLLOW_UPS: Dict[Text, Dict[Text, Tuple[Text, ...]]] = {
     # The crisis response asked "are you safe right now?": every answer is followed up.
-    **{step: {"yes": _SAFE, "no": _UNSAFE, "continue": _CONTINUE,
+    **{step: {"yes": _SAFE, "no": _UNSAFE, "continue": _CONTINUE, "question": _QUESTION,
               "other": (FOLLOW_UP_UNCLEAR, _LISTEN)} for step in _AFTER_CRISIS},
     # "Can we continue?" was answered with "are you safe?": safe resumes the intake.
     FOLLOW_UP_CONTINUE: {"yes": (FOLLOW_UP_SAFE_CONTINUE, INTAKE_FORM), "no": _UNSAFE},
