@@ -24,7 +24,7 @@ step "train (skipped by Rasa when nothing changed)"
 bash scripts/train.sh
 
 step "pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15  # the slowest, for CI time
 
 step "conversation tests (--fail-on-prediction-errors)"
 bash scripts/conversations.sh
