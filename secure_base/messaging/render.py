@@ -185,7 +185,8 @@ def slack_mrkdwn(spans: Iterable[Span]) -> str:
         elif span.kind == "italic":
             out.append(f"_{text.strip()}_")
         elif span.kind == "link":
-            out.append(f"<{span.url}|{text}>" if span.text != span.url else f"<{span.url}>")
+            url = slack_escape(span.url)
+            out.append(f"<{url}|{text}>" if span.text != span.url else f"<{url}>")
         else:
             out.append(text)
     return "".join(out)
