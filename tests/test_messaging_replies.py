@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -487,3 +487,300 @@ def test_articles_file_gives_title_and_url_to_text_channels() -> None:
     variants = responses["utter_article"]
     assert {"text": "{title}\n{url}"} in variants
     assert re.search(r"\[|\*|<", variants[-1]["text"]) is None
+
+
+# --- The full stack: real Rasa and action servers, a trained model ----------------------
+
+FAQ_QUESTION = "what is anxious attachment"
+READING_REQUEST = "can you send me something to read about anxious attachment"
+CRISIS = "I want to kill myself"
+BOOKING = "I'd like to book a first session"
+#: The reading offer under a first FAQ answer (actions/articles.py: OFFER_BUTTONS).
+OFFER = [("Tell me more", "/tell_me_more"), ("Something to read", "/request_articles")]
+
+
+def faq_answer_text() -> str:
+    """The domain's answer to FAQ_QUESTION (one variation, no markup)."""
+    import yaml
+
+    responses = yaml.safe_load(Path("data/responses/faq_attachment.yml").read_text())
+    (variation,) = responses["responses"]["utter_faq/anxious_attachment"]
+    assert [s.kind for s in parse_markup(variation["text"])] == ["text"]
+    return variation["text"]
+
+
+def catalog_links() -> set[tuple[str, str]]:
+    """Every article's (title, link) as the assistant sends them."""
+    from secure_base.catalog.articles import article_files, parse_article
+    from secure_base.catalog.models import article_url
+    from secure_base.profile import load_profile
+
+    base = str(load_profile().articles.base_url)
+    links = set()
+    for path in article_files(Path("articles")):
+        article, _problems = parse_article(path)
+        assert article is not None
+        links.add((article.title, article.url or article_url(base, article.slug)))
+    return links
+
+
+def crisis_line() -> str:
+    from secure_base.profile import load_profile
+
+    return load_profile().crisis.current().lines[0]
+
+
+@pytest.fixture(scope="module")
+def channel_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real servers, started as `make run` starts them, with Telegram, Messenger and
+    Slack enabled and their outgoing calls going to the fake provider; the article
+    catalog imported as `make run` imports it."""
+    from tests.conftest import need
+    from tests.stack import Stack, latest_model, run_module
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    stack = Stack(tmp_path_factory.mktemp("channels"), model, env={
+        "SECURE_BASE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
+        "SECURE_BASE_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
+        "SECURE_BASE_FACEBOOK_VERIFY": FB_VERIFY,
+        "SECURE_BASE_FACEBOOK_SECRET": FB_SECRET,
+        "SECURE_BASE_FACEBOOK_PAGE_TOKEN": "page-token",
+        "SECURE_BASE_FACEBOOK_API_URL": provider.url,
+        "SECURE_BASE_SLACK_TOKEN": "xoxb-test",
+        "SECURE_BASE_SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SECURE_BASE_SLACK_API_URL": provider.url + "/",
+    })
+    stack.data_dir.mkdir(parents=True, exist_ok=True)
+    imported = run_module("secure_base.catalog", "import", "--dir", "articles", env=stack.env)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    stack.start()
+    yield stack
+    stack.close()
+
+
+class Chat:
+    """One conversation on one channel of the full stack, seen from the provider's side."""
+
+    def __init__(self, channel: str, stack, provider: FakeProvider) -> None:  # type: ignore[no-untyped-def]
+        self.channel, self.stack, self.provider = channel, stack, provider
+        number = time.time_ns() // 1000 % 10_000_000_000
+        self.id = {"telegram": str(7_000_000_000 + number), "facebook": f"psid-{number}",
+                   "slack": f"U{number}"}[channel]
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.stack.url}/webhooks/{self.channel}/webhook"
+
+    def sent(self) -> list[dict]:
+        """Every message sent to this conversation, as the provider received it."""
+        messages = []
+        for _method, path, body in list(self.provider.calls):
+            path = path.split("?")[0]
+            if self.channel == "telegram" and path.endswith("/sendMessage"):
+                fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                if fields.get("chat_id") == self.id:
+                    messages.append(fields)
+            elif self.channel == "facebook" and path.endswith("/me/messages"):
+                data = json.loads(body)
+                if data.get("recipient", {}).get("id") == self.id and "message" in data:
+                    messages.append(data["message"])
+            elif self.channel == "slack" and path.endswith("/chat.postMessage"):
+                data = json.loads(body)
+                if data.get("channel") == f"D{self.id}":
+                    messages.append(data)
+        return messages
+
+    def texts(self) -> list[str]:
+        """The text of every message sent (Slack: of each section block)."""
+        return [text for message in self.sent() for text in texts_of(self.channel, message)]
+
+    def request(self, text: str | None = None, payload: str | None = None,
+                secret: str | None = None) -> requests.Response:
+        """Posts a message (``text``) or a button press (``payload``), signed with
+        ``secret`` (the channel's own by default)."""
+        if self.channel == "telegram":
+            update = (press(payload, int(self.id)) if payload is not None
+                      else telegram_update(text or "", int(self.id)))
+            return requests.post(self.webhook, json=update, timeout=120, headers={
+                "X-Telegram-Bot-Api-Secret-Token": secret or TELEGRAM_SECRET})
+        if self.channel == "facebook":
+            event = messenger_event(text or "tapped")
+            messaging = event["entry"][0]["messaging"][0]
+            messaging["sender"]["id"] = self.id
+            if payload is not None:
+                messaging["message"]["quick_reply"] = {"payload": payload}
+            body = json.dumps(event).encode()
+            return requests.post(self.webhook, data=body, timeout=120, headers={
+                "Content-Type": "application/json",
+                **sha256_header(body, secret or FB_SECRET)})
+        if payload is not None:
+            body = urlencode({"payload": json.dumps({
+                "type": "block_actions", "user": {"id": self.id},
+                "channel": {"id": f"D{self.id}"}, "message": {"ts": "1.0"},
+                "actions": [{"type": "button", "action_id": "choice_1", "value": payload}]})
+            }).encode()
+            content_type = "application/x-www-form-urlencoded"
+        else:
+            body = json.dumps({"type": "event_callback", "event_id": str(time.time_ns()),
+                               "event": {"type": "message", "channel_type": "im",
+                                         "channel": f"D{self.id}", "user": self.id,
+                                         "text": text, "ts": "1.0"}}).encode()
+            content_type = "application/json"
+        return requests.post(self.webhook, data=body, timeout=120, headers=slack_headers(
+            body, secret=secret or SLACK_SECRET, content_type=content_type))
+
+    def say(self, text: str, until: Callable[[list[str]], bool] = bool) -> list[dict]:
+        """Sends ``text``; returns the messages sent back once ``until`` holds for their
+        texts (Slack answers in the background; the others before the webhook returns)."""
+        before = len(self.sent())
+        response = self.request(text=text)
+        assert response.status_code == 200, response.text
+        return self._replies(before, until)
+
+    def press(self, payload: str, until: Callable[[list[str]], bool] = bool) -> list[dict]:
+        """Presses (taps, clicks) the button whose payload is ``payload``."""
+        before = len(self.sent())
+        response = self.request(payload=payload)
+        assert response.status_code == 200, response.text
+        return self._replies(before, until)
+
+    def _replies(self, before: int, until: Callable[[list[str]], bool]) -> list[dict]:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            new = self.sent()[before:]
+            if until([t for m in new for t in texts_of(self.channel, m)]):
+                break
+            time.sleep(0.2)
+        time.sleep(1.0 if self.channel == "slack" else 0)  # the rest of the reply
+        return self.sent()[before:]
+
+    def user_texts(self) -> list[str]:
+        events = self.stack.tracker(self.id)["events"]
+        return [e["text"] for e in events if e["event"] == "user"]
+
+
+def texts_of(channel: str, message: dict) -> list[str]:
+    """A sent message's text (Slack: each section block's)."""
+    if channel == "slack":
+        return [b["text"]["text"] for b in message.get("blocks", []) if b["type"] == "section"]
+    return [message.get("text", "")]
+
+
+def shown(channel: str, text: str) -> str:
+    """``text`` (no markup) as the channel sends it."""
+    if channel == "telegram":
+        import html
+
+        return html.escape(text, quote=False)
+    if channel == "slack":
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def buttons_of(channel: str, message: dict) -> list[tuple[str, str]]:
+    """The (title, payload) of each button a sent message carries."""
+    if channel == "telegram":
+        rows = json.loads(message.get("reply_markup") or '{"inline_keyboard": []}')
+        return [(key["text"], key["callback_data"]) for row in rows["inline_keyboard"]
+                for key in row]
+    if channel == "facebook":
+        return [(q["title"], q["payload"]) for q in message.get("quick_replies", [])]
+    return [(b["text"]["text"], b["value"]) for block in message.get("blocks", [])
+            if block["type"] == "actions" for b in block["elements"]]
+
+
+CHANNELS = ["telegram", "facebook", "slack"]
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_full_stack_faq_answer_with_its_offer_buttons(channel_stack, provider, channel) -> None:
+    chat = Chat(channel, channel_stack, provider)
+    expected = shown(channel, faq_answer_text())
+    replies = chat.say(FAQ_QUESTION, until=lambda texts: expected in texts)
+    (answer,) = (m for m in replies if expected in texts_of(channel, m))
+    if channel == "telegram":
+        assert answer["parse_mode"] == "HTML"
+    assert buttons_of(channel, answer) == OFFER
+    assert chat.user_texts() == [FAQ_QUESTION]
+    assert channel_stack.tracker(chat.id)["latest_input_channel"] == channel
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_full_stack_reading_request_gets_titles_and_links(channel_stack, provider,
+                                                         channel) -> None:
+    chat = Chat(channel, channel_stack, provider)
+    chat.say(READING_REQUEST, until=lambda texts: any("://" in t for t in texts))
+    texts = chat.texts()
+    catalog = catalog_links()
+    links = []
+    for text in texts:
+        if channel == "slack":
+            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        elif channel == "telegram":
+            import html
+
+            text = html.unescape(text)
+        if text.count("\n") == 1 and "://" in text:
+            title, url = text.split("\n")
+            links.append((title, url))
+    assert links and set(links) <= catalog, (texts, catalog)
+    assert len(links) <= 3
+    for text in texts:
+        assert "](" not in text and "**" not in text and "<a " not in text
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_full_stack_booking_shows_consent_buttons_and_a_press_answers(channel_stack, provider,
+                                                                     channel) -> None:
+    chat = Chat(channel, channel_stack, provider)
+    replies = chat.say(BOOKING)
+    with_buttons = [m for m in replies if buttons_of(channel, m)]
+    assert with_buttons, replies
+    assert buttons_of(channel, with_buttons[-1]) == [("Yes, I agree", "Yes"), ("No", "No")]
+    if channel == "telegram":
+        assert json.loads(with_buttons[-1]["reply_markup"]) == {"inline_keyboard": [[
+            {"text": "Yes, I agree", "callback_data": "Yes"},
+            {"text": "No", "callback_data": "No"}]]}
+    after = chat.press("Yes", until=lambda texts: any("What name" in t for t in texts))
+    assert any("What name" in t for m in after for t in texts_of(channel, m))
+    assert chat.user_texts() == [BOOKING, "Yes"]
+
+
+def _assert_crisis_reply(chat: Chat) -> None:
+    line = shown(chat.channel, crisis_line())
+    chat.say(CRISIS, until=lambda texts: any(line in t for t in texts))
+    assert line in "\n".join(chat.texts())
+    assert chat.user_texts() == [CRISIS]
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_full_stack_crisis_reply_and_a_forged_one_refused(channel_stack, provider,
+                                                         channel) -> None:
+    _assert_crisis_reply(Chat(channel, channel_stack, provider))
+    forged = Chat(channel, channel_stack, provider)
+    assert forged.request(text=CRISIS, secret="not-the-secret").status_code == 403
+    time.sleep(1)
+    assert forged.sent() == []
+    assert not [e for e in channel_stack.tracker(forged.id)["events"] if e["event"] == "user"]
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_crisis_reply_without_the_action_server(channel_stack, provider) -> None:
+    channel_stack.stop("actions")
+    try:
+        for channel in CHANNELS:
+            _assert_crisis_reply(Chat(channel, channel_stack, provider))
+    finally:
+        channel_stack.start_actions()
