@@ -4,6 +4,7 @@ One module per provider, each a subclass of Rasa's connector with the same name 
 (``/webhooks/<name>/webhook``): :mod:`.telegram`, :mod:`.twilio` (SMS and WhatsApp),
 :mod:`.facebook` (Messenger), :mod:`.slack`. :mod:`.webhook` holds what they share: the
 guard that runs before Rasa's handler, size limits, refusals logged without the body.
+:mod:`.render` shapes replies for each channel (formatting, links, long texts).
 
 A channel is configured from the settings (``SECURE_BASE_<CHANNEL>_*``,
 :mod:`secure_base.settings`), never from credentials.yml, and is off (no routes) until
