@@ -100,6 +100,13 @@ def test_markdown_and_html_become_each_channels_own_formatting() -> None:
         "Also *bold* &amp; <https://example.org/b|a link>\ndone.")
 
 
+def test_bare_links_and_headings() -> None:
+    spans = parse_markup("## Reading\nSee https://example.org/_drafts_/a and _this_")
+    assert spans == [Span("bold", "Reading"),
+                     Span("text", "\nSee https://example.org/_drafts_/a and "),
+                     Span("italic", "this")]
+
+
 @pytest.mark.parametrize("text", [
     "sam_lee@example.com and snake_case_words", "5 * 3 * 2 = 30", "**not closed",
     "a < b & c > d", "[no link](javascript:alert(1))", "<script>alert(1)</script>x",

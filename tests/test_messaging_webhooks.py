@@ -173,11 +173,14 @@ def _serve(groups: dict[str, list],
            ) -> Iterator[Webhooks]:
     """Runs one Sanic app with each group of channels under its route prefix.
 
-    ``/webhooks/`` is registered by Rasa's own ``register``. Sanic 21.12 can start only
-    one app per process, so the channels that are off are mounted under another prefix
-    (they have no routes, so their names cannot clash). Each message is answered
-    "Thanks.", or by ``answer``.
+    ``/webhooks/`` is registered by Rasa's own ``register``. Sanic 21.12 rewrites its
+    request handling code for the first app it starts (its "touch-up"), which breaks a
+    second app in the same process, unless in test mode (then each app starts from the
+    original code): test mode is on, so other test modules can serve their own. The
+    channels that are off are mounted under another prefix (they have no routes, so
+    their names cannot clash). Each message is answered "Thanks.", or by ``answer``.
     """
+    Sanic.test_mode = True
     hooks = Webhooks(free_port())
     app = Sanic(f"webhooks_{uuid.uuid4().hex[:8]}")
 

@@ -4,9 +4,10 @@ The assistant's replies are written once (domain and actions); each messaging ch
 shows them in its own way. This module turns a reply's text into channel-neutral
 :class:`Span` s and back into what each channel understands:
 
-* **markup**: Markdown (``**bold**``, ``*italics*``, ``_italics_``, ``[title](url)``)
-  and simple HTML (``<b>``, ``<i>``, ``<a href>``, ``<br>``; other tags are dropped,
-  entities decoded) are read into spans, so no channel ever shows them as raw symbols.
+* **markup**: Markdown (``**bold**``, ``*italics*``, ``_italics_``, ``[title](url)``,
+  ``# headings`` as bold) and simple HTML (``<b>``, ``<i>``, ``<a href>``, ``<br>``;
+  other tags are dropped, entities decoded) are read into spans, so no channel ever
+  shows them as raw symbols.
   :func:`telegram_html` (Telegram's HTML ``parse_mode``, everything escaped),
   :func:`plain_text` (Messenger: no formatting, a link as ``title: url``) and
   :func:`slack_mrkdwn` (``*bold*``, ``_italics_``, ``<url|title>``, ``& < >`` escaped)
@@ -61,6 +62,8 @@ _MARKUP = re.compile(
     r"(?P<md_link>\[(?P<md_title>[^\[\]\n]{1,300})\]\((?P<md_url>" + _URL + r")\))"
     r"|(?P<a_link><a\s[^<>]*?href\s*=\s*[\"'](?P<a_url>" + _URL
     + r")[\"'][^<>]*>(?P<a_title>.{0,300}?)</a\s*>)"
+    r"|(?P<bare_url>" + _URL + r")"
+    r"|(?P<heading>^[ \t]{0,3}#{1,6}[ \t]+(?P<heading_text>[^\n]+?)[ \t#]*$)"
     r"|(?P<h_bold><(?P<b_tag>b|strong)>(?P<h_bold_text>.{1,2000}?)</(?P=b_tag)\s*>)"
     r"|(?P<h_italic><(?P<i_tag>i|em)>(?P<h_italic_text>.{1,2000}?)</(?P=i_tag)\s*>)"
     r"|(?P<md_bold>(?<![\w*])\*\*(?=\S)(?P<md_bold_text>[^\n]+?)(?<=\S)\*\*(?![\w*])"
@@ -70,7 +73,7 @@ _MARKUP = re.compile(
     r"|(?P<line_break><br\s*/?>)"
     r"|(?P<paragraph></p\s*>)"
     r"|(?P<tag></?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]{0,300})?/?>)",
-    re.IGNORECASE | re.DOTALL,
+    re.IGNORECASE | re.DOTALL | re.MULTILINE,
 )
 
 
@@ -111,6 +114,10 @@ def parse_markup(text: str) -> list[Span]:
         elif group == "a_link":
             add("link", _plain(match["a_title"]).strip() or match["a_url"],
                 html.unescape(match["a_url"]))
+        elif group == "bare_url":
+            add("text", match["bare_url"])  # as written: underscores in it are not italics
+        elif group == "heading":
+            add("bold", _plain(match["heading_text"]))
         elif group == "h_bold":
             add("bold", _plain(match["h_bold_text"]))
         elif group == "h_italic":
