@@ -132,8 +132,17 @@ def test_the_persons_own_words_are_never_rendered() -> None:
     assert slack_mrkdwn(quoted) == (
         "Reason: **urgent** &lt;b&gt;now&lt;/b&gt; [click](https://evil.example) "
         "&lt;!channel&gt; a_b_c")
-    # Any other reply is read for markup.
+    # Any other reply is read for markup, except the values filled into it.
     assert [s.kind for s in reply_spans("**hi**", "utter_greet")] == ["bold"]
+    value = "<b>x</b> _y_ [z](https://evil.example)"
+    filled = reply_spans(f"I've changed your **reason** to {value}. See [the article]"
+                         "(https://example.org/a).", "utter_other",
+                         {"field": "reason", "value": value, "url": "https://example.org/a",
+                          "utter_action": "utter_other", "timestamp": 1.0})
+    assert filled == [Span("text", "I've changed your "), Span("bold", "reason"),
+                      Span("text", f" to {value}. See "),
+                      Span("link", "the article", "https://example.org/a"),
+                      Span("text", ".")]
 
 
 def test_long_text_is_cut_at_sentence_ends_within_the_limit() -> None:
@@ -189,6 +198,8 @@ REPLIES: dict[str, dict] = {
         "type": "article", "title": "Anxious <attachment>", "summary": "s",
         "url": "https://example.org/articles/anxious"}}},
     "summary": {"text": f"Reason: {QUOTED}", "utter_action": "utter_intake_summary"},
+    "corrected": {"text": f"Changed your **reason** to {QUOTED}.", "value": QUOTED,
+                  "field": "reason", "utter_action": "utter_some_correction"},
 }
 
 
@@ -275,6 +286,22 @@ def test_telegram_quoted_words_are_sent_escaped(hooks, provider) -> None:
     (sent,) = telegram_sent(provider)
     assert sent["text"] == ("Reason: **urgent** &lt;b&gt;now&lt;/b&gt; "
                             "[click](https://evil.example) &lt;!channel&gt; a_b_c")
+
+
+def test_filled_in_words_are_escaped_on_every_channel(hooks, provider) -> None:
+    assert post_telegram(hooks, telegram_update("corrected")).status_code == 200
+    (sent,) = telegram_sent(provider)
+    assert sent["text"] == ("Changed your <b>reason</b> to **urgent** &lt;b&gt;now&lt;/b&gt; "
+                            "[click](https://evil.example) &lt;!channel&gt; a_b_c.")
+    body = json.dumps(messenger_event("corrected")).encode()
+    assert post_messenger(hooks, body, sha256_header(body)).status_code == 200
+    (sent,) = messenger_sent(provider)
+    assert sent["message"] == {"text": f"Changed your reason to {QUOTED}."}
+    post_slack_event(hooks, "corrected")
+    (sent,) = slack_sent(provider)
+    assert sent["blocks"][0]["text"]["text"] == (
+        "Changed your *reason* to **urgent** &lt;b&gt;now&lt;/b&gt; "
+        "[click](https://evil.example) &lt;!channel&gt; a_b_c.")
 
 
 def test_telegram_buttons_are_an_inline_keyboard_and_a_press_is_the_payload(

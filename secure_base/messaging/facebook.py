@@ -123,13 +123,13 @@ class PlainMessengerBot(MessengerBot):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Sends the text without markup, cut at sentence ends if long."""
-        self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action")))
+        self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         """Sends the text with the buttons as quick replies (:func:`quick_replies`)."""
         replies, listing = quick_replies(buttons)
-        spans = reply_spans(text, kwargs.get("utter_action"))
+        spans = reply_spans(text, kwargs.get("utter_action"), kwargs)
         if listing:
             spans = [*spans, Span("text", "\n\n" + listing)]
         self._send_spans(recipient_id, spans, replies)

@@ -12,9 +12,10 @@ shows them in its own way. This module turns a reply's text into channel-neutral
   :func:`plain_text` (Messenger: no formatting, a link as ``title: url``) and
   :func:`slack_mrkdwn` (``*bold*``, ``_italics_``, ``<url|title>``, ``& < >`` escaped)
   write them out again. Only ``http(s)`` links become links.
-* **the person's own words**: a reply that quotes them (the intake summary, a
-  correction) is read verbatim (:data:`VERBATIM_RESPONSES`): escaped, never converted,
-  so nothing someone typed is ever rendered as markup.
+* **the person's own words**: values an action fills into a response (an intake
+  answer quoted back, a correction) are set aside while the markup is read, and the
+  intake summary and corrections are not read at all (:data:`VERBATIM_RESPONSES`):
+  escaped, never converted, so nothing someone typed is ever rendered as markup.
 * **length**: :func:`split_spans` cuts a long reply at sentence ends (then at spaces,
   then anywhere) into parts each channel accepts, never inside a link or a tag.
 * **article cards**: :func:`article_card` reads the web widget's card payload, for
@@ -135,16 +136,41 @@ def parse_markup(text: str) -> list[Span]:
     return spans
 
 
-def reply_spans(text: str, response: Optional[str] = None) -> list[Span]:
-    """A reply's spans: parsed, or verbatim when it quotes the person's own words.
+#: Keys of Rasa's message that are not values filled into the response.
+_NOT_VALUES = frozenset({"utter_action", "template_name", "timestamp", "text", "channel"})
+# A private-use character pair around a filled value's number, while the rest is parsed.
+_HOLE = re.compile("\ue000([0-9]+)\ue001")
+
+
+def reply_spans(text: str, response: Optional[str] = None,
+                values: Optional[dict[str, Any]] = None) -> list[Span]:
+    """A reply's spans: its markup read, but never the values filled into it.
+
+    Rasa passes the values an action filled into a response (``{value}``,
+    ``{summary_reason}``...) along with the message; each is set aside while the rest of
+    the text is parsed, then put back as written. Values that are bare ``http(s)`` links
+    stay in place, so ``[{title}]({url})`` still makes a link.
 
     Args:
         text: The reply's text.
-        response: The response it came from (``utter_action`` in Rasa's message), if any.
+        response: The response it came from (``utter_action`` in Rasa's message), if
+            any; a response in :data:`VERBATIM_RESPONSES` is not parsed at all.
+        values: The rest of Rasa's message (the values filled into the response).
     """
-    if response in VERBATIM_RESPONSES:
+    if response in VERBATIM_RESPONSES or "\ue000" in text:
         return [Span("text", text)] if text else []
-    return parse_markup(text)
+    filled = sorted({v for k, v in (values or {}).items() if k not in _NOT_VALUES
+                     and isinstance(v, str) and v.strip() and v in text
+                     and not re.fullmatch(_URL, v.strip())}, key=len, reverse=True)
+    if not filled:
+        return parse_markup(text)
+    for number, value in enumerate(filled):
+        text = text.replace(value, f"\ue000{number}\ue001")
+
+    def put_back(fragment: str) -> str:
+        return _HOLE.sub(lambda hole: filled[int(hole.group(1))], fragment)
+
+    return [Span(span.kind, put_back(span.text), span.url) for span in parse_markup(text)]
 
 
 # --- Writing spans out per channel ---------------------------------------------------

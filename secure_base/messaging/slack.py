@@ -135,12 +135,12 @@ class BlockSlackBot(SlackBot):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Sends the text as mrkdwn sections, cut at sentence ends if long."""
-        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action")))
+        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         """Sends the text with the buttons in ``actions`` blocks under it."""
-        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action")),
+        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs),
                                 button_blocks(buttons))
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],

@@ -141,14 +141,14 @@ class ApiTelegramOutput(TelegramOutput):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Sends the text with its formatting in HTML, cut at sentence ends if long."""
-        await self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action")))
+        await self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]],
                                      button_type: Optional[Text] = "inline",
                                      **kwargs: Any) -> None:
         """Sends the text with an inline keyboard (``button_type`` is not used)."""
-        await self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action")),
+        await self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs),
                                inline_keyboard(buttons))
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
