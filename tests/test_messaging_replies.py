@@ -198,6 +198,9 @@ REPLIES: dict[str, dict] = {
         "type": "article", "title": "Anxious <attachment>", "summary": "s",
         "url": "https://example.org/articles/anxious"}}},
     "summary": {"text": f"Reason: {QUOTED}", "utter_action": "utter_intake_summary"},
+    "link button": {"text": "More", "buttons": [
+        {"title": "Book online", "url": "https://practice.example/book"},
+        {"title": "No", "payload": "/deny"}]},
     "corrected": {"text": f"Changed your **reason** to {QUOTED}.", "value": QUOTED,
                   "field": "reason", "utter_action": "utter_some_correction"},
 }
@@ -302,6 +305,26 @@ def test_filled_in_words_are_escaped_on_every_channel(hooks, provider) -> None:
     assert sent["blocks"][0]["text"]["text"] == (
         "Changed your *reason* to **urgent** &lt;b&gt;now&lt;/b&gt; "
         "[click](https://evil.example) &lt;!channel&gt; a_b_c.")
+
+
+def test_a_button_that_opens_a_page_is_a_link_on_every_channel(hooks, provider) -> None:
+    url = "https://practice.example/book"
+    assert post_telegram(hooks, telegram_update("link button")).status_code == 200
+    (sent,) = telegram_sent(provider)
+    assert json.loads(sent["reply_markup"]) == {"inline_keyboard": [[
+        {"text": "Book online", "url": url}, {"text": "No", "callback_data": "/deny"}]]}
+    body = json.dumps(messenger_event("link button")).encode()
+    assert post_messenger(hooks, body, sha256_header(body)).status_code == 200
+    (sent,) = messenger_sent(provider)
+    assert sent["message"] == {"text": f"More\n\nBook online: {url}", "quick_replies": [
+        {"content_type": "text", "title": "No", "payload": "/deny"}]}
+    post_slack_event(hooks, "link button")
+    (sent,) = slack_sent(provider)
+    assert sent["blocks"][1]["elements"] == [
+        {"type": "button", "action_id": "choice_1", "url": url,
+         "text": {"type": "plain_text", "emoji": True, "text": "Book online"}},
+        {"type": "button", "action_id": "choice_2", "value": "/deny",
+         "text": {"type": "plain_text", "emoji": True, "text": "No"}}]
 
 
 def test_telegram_buttons_are_an_inline_keyboard_and_a_press_is_the_payload(

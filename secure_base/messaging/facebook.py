@@ -38,8 +38,9 @@ from secure_base.messaging.render import (
     MESSENGER_MAX_CHARS,
     Span,
     article_card,
+    button_title,
     card_spans,
-    parse_markup,
+    link_button,
     plain_text,
     reply_spans,
     split_spans,
@@ -83,28 +84,36 @@ def quick_replies(buttons: List[Dict[Text, Any]]) -> tuple[List[Dict[str, str]],
     Within the limits, each button is a quick reply with its title and payload. Titles
     over 20 characters are listed in the text, numbered, with quick replies "1", "2"...
     carrying the payloads. Over 13 buttons, the choices are listed in the text only (the
-    person types one). A payload over 1,000 characters is replaced by its title.
+    person types one). A payload over 1,000 characters is replaced by its title. A button
+    that opens a page (``url``) is written in the text as ``title: url``.
 
     Returns:
         The quick replies (possibly none) and the list to append to the text ("" if none).
     """
-    choices = []
+    choices, links = [], []
     for button in buttons:
-        title = plain_text(parse_markup(str(button.get("title") or ""))).strip()
+        link = link_button(button)
+        if link is not None:
+            links.append(link)
+            continue
+        title = button_title(button)
         payload = str(button.get("payload") or "") or title
         if len(payload) > MAX_QUICK_REPLY_PAYLOAD:
             payload = title
         if title or payload:
             choices.append((title or payload, payload))
+    pages = "\n".join(f"{title}: {url}" if title != url else url for title, url in links)
     if len(choices) > MAX_QUICK_REPLIES:
-        return [], "\n".join(f"• {title}" for title, _payload in choices)
+        listing = "\n".join(f"• {title}" for title, _payload in choices)
+        return [], "\n\n".join(part for part in (listing, pages) if part)
     if all(len(title) <= MAX_QUICK_REPLY_TITLE for title, _payload in choices):
         return [{"content_type": "text", "title": title, "payload": payload}
-                for title, payload in choices], ""
+                for title, payload in choices], pages
     listing = "\n".join(f"{number}. {title}"
                          for number, (title, _payload) in enumerate(choices, start=1))
-    return [{"content_type": "text", "title": str(number), "payload": payload}
-            for number, (_title, payload) in enumerate(choices, start=1)], listing
+    return ([{"content_type": "text", "title": str(number), "payload": payload}
+             for number, (_title, payload) in enumerate(choices, start=1)],
+            "\n\n".join(part for part in (listing, pages) if part))
 
 
 class PlainMessengerBot(MessengerBot):

@@ -316,6 +316,21 @@ def split_spans(spans: list[Span], limit: int, measure: Measure) -> list[list[Sp
     return [trimmed for trimmed in map(_trimmed, parts) if trimmed]
 
 
+# --- Buttons -------------------------------------------------------------------------
+
+def button_title(button: dict[str, Any]) -> str:
+    """A button's title as plain text (markup removed)."""
+    return plain_text(parse_markup(str(button.get("title") or ""))).strip()
+
+
+def link_button(button: dict[str, Any]) -> Optional[tuple[str, str]]:
+    """The title and ``http(s)`` link of a button that opens a page, if it is one."""
+    url = button.get("url")
+    if button.get("payload") or not isinstance(url, str) or not re.fullmatch(_URL, url.strip()):
+        return None
+    return button_title(button) or url.strip(), url.strip()
+
+
 # --- Article cards -------------------------------------------------------------------
 
 def article_card(custom: Any) -> Optional[tuple[str, str]]:

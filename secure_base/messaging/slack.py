@@ -39,8 +39,9 @@ from secure_base.messaging.render import (
     SLACK_MAX_BLOCK_CHARS,
     Span,
     article_card,
+    button_title,
     card_spans,
-    parse_markup,
+    link_button,
     plain_text,
     reply_spans,
     slack_escape,
@@ -90,21 +91,34 @@ def section_blocks(spans: List[Span]) -> List[Dict[str, Any]]:
             for part in split_spans(spans, SLACK_MAX_BLOCK_CHARS, _mrkdwn_length)]
 
 
+def _shortened(title: str) -> str:
+    """A button title within Slack's 75 characters (an ellipsis marks a cut)."""
+    if len(title) <= MAX_BUTTON_TEXT:
+        return title
+    return title[:MAX_BUTTON_TEXT - 1].rstrip() + "…"
+
+
 def button_blocks(buttons: List[Dict[Text, Any]]) -> List[Dict[str, Any]]:
     """Rasa's buttons as ``actions`` blocks (up to 25 buttons each).
 
     A title over 75 characters is shortened with an ellipsis; a payload over 2,000
-    characters is replaced by the title (read like typed words).
+    characters is replaced by the title (read like typed words). A button with a
+    ``url`` (and no payload) opens the page.
     """
     elements = []
     for number, button in enumerate(buttons, start=1):
-        title = plain_text(parse_markup(str(button.get("title") or ""))).strip()
+        link = link_button(button)
+        if link is not None:
+            # A link button: Slack opens the page; its click carries no value.
+            elements.append({"type": "button", "action_id": f"choice_{number}",
+                             "text": {"type": "plain_text", "emoji": True,
+                                      "text": _shortened(link[0])}, "url": link[1]})
+            continue
+        title = button_title(button)
         payload = str(button.get("payload") or "") or title
         if len(payload) > MAX_BUTTON_VALUE:
             payload = title[:MAX_BUTTON_VALUE]
-        title = title or payload
-        if len(title) > MAX_BUTTON_TEXT:
-            title = title[:MAX_BUTTON_TEXT - 1].rstrip() + "…"
+        title = _shortened(title or payload)
         if not title:
             continue
         elements.append({"type": "button", "action_id": f"choice_{number}",

@@ -42,8 +42,9 @@ from secure_base.messaging.render import (
     TELEGRAM_MAX_CHARS,
     Span,
     article_card,
+    button_title,
     card_spans,
-    parse_markup,
+    link_button,
     plain_text,
     reply_spans,
     split_spans,
@@ -92,11 +93,21 @@ def callback_data(payload: str) -> str:
 
 
 def inline_keyboard(buttons: List[Dict[Text, Any]]) -> InlineKeyboardMarkup:
-    """Rasa's buttons as an inline keyboard: one row if few and short, else one each."""
+    """Rasa's buttons as an inline keyboard: one row if few and short, else one each.
+
+    A button with a ``url`` (and no payload) opens the page.
+    """
     keyboard = InlineKeyboardMarkup()
-    keys = [InlineKeyboardButton(plain_text(parse_markup(str(b.get("title") or b["payload"]))),
-                                 callback_data=callback_data(str(b["payload"])))
-            for b in buttons]
+    keys = []
+    for button in buttons:
+        link = link_button(button)
+        if link is not None:
+            keys.append(InlineKeyboardButton(link[0], url=link[1]))
+            continue
+        payload = str(button.get("payload") or button_title(button))
+        if payload:
+            keys.append(InlineKeyboardButton(button_title(button) or payload,
+                                             callback_data=callback_data(payload)))
     short = all(len(key.text) <= _ONE_ROW_TITLE_CHARS for key in keys)
     if len(keys) <= _ONE_ROW_BUTTONS and short:
         keyboard.row(*keys)
