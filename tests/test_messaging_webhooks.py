@@ -13,8 +13,10 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import html
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -641,13 +643,17 @@ def telegram_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no
 
 
 def _sent_to(provider: FakeProvider, chat_id: int) -> list[str]:
-    """The texts the assistant sent to ``chat_id`` through the fake Telegram API."""
+    """The texts the assistant sent to ``chat_id`` through the fake Telegram API, as
+    Telegram shows them (replies are HTML: docs/channels.md)."""
     texts = []
     for _method, path, body in provider.calls:
         if path.endswith("/sendMessage"):
             fields = dict(pair.split("=", 1) for pair in body.decode().split("&") if "=" in pair)
             if unquote_plus(fields.get("chat_id", "")) == str(chat_id):
-                texts.append(unquote_plus(fields.get("text", "")))
+                text = unquote_plus(fields.get("text", ""))
+                if unquote_plus(fields.get("parse_mode", "")) == "HTML":
+                    text = html.unescape(re.sub(r"</?(b|i|a)( [^>]*)?>", "", text))
+                texts.append(text)
     return texts
 
 
