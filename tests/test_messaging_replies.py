@@ -803,10 +803,28 @@ def test_full_stack_booking_shows_consent_buttons_and_a_press_answers(channel_st
     with_buttons = [m for m in replies if buttons_of(channel, m)]
     assert with_buttons, replies
     assert buttons_of(channel, with_buttons[-1]) == [("Yes, I agree", "Yes"), ("No", "No")]
+    consent = with_buttons[-1]
     if channel == "telegram":
-        assert json.loads(with_buttons[-1]["reply_markup"]) == {"inline_keyboard": [[
+        assert json.loads(consent["reply_markup"]) == {"inline_keyboard": [[
             {"text": "Yes, I agree", "callback_data": "Yes"},
             {"text": "No", "callback_data": "No"}]]}
+        assert consent["parse_mode"] == "HTML"
+    elif channel == "facebook":
+        assert consent["quick_replies"] == [
+            {"content_type": "text", "title": "Yes, I agree", "payload": "Yes"},
+            {"content_type": "text", "title": "No", "payload": "No"}]
+    else:
+        assert consent["blocks"][-1] == {"type": "actions", "elements": [
+            {"type": "button", "action_id": "choice_1", "value": "Yes",
+             "text": {"type": "plain_text", "text": "Yes, I agree", "emoji": True}},
+            {"type": "button", "action_id": "choice_2", "value": "No",
+             "text": {"type": "plain_text", "text": "No", "emoji": True}}]}
+    # The consent text names who reads the answers, with nothing left of any markup.
+    from secure_base.profile import load_profile
+
+    consent_text = "\n".join(texts_of(channel, consent))
+    assert shown(channel, load_profile().intake.reviewed_by) in consent_text
+    assert "**" not in consent_text and "](" not in consent_text
     after = chat.press("Yes", until=lambda texts: any("What name" in t for t in texts))
     assert any("What name" in t for m in after for t in texts_of(channel, m))
     assert chat.user_texts() == [BOOKING, "Yes"]
