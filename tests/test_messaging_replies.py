@@ -165,6 +165,12 @@ def test_a_link_is_never_cut_and_a_huge_word_is_cut_anywhere() -> None:
     assert "".join(plain_text(p) for p in parts[1:-1]) == "x" * 150
 
 
+def test_a_word_that_grows_when_escaped_is_still_cut_within_the_limit() -> None:
+    parts = split_spans(parse_markup("&" * 7000), 3000, lambda p: len(slack_mrkdwn(p)))
+    assert all(len(slack_mrkdwn(p)) <= 3000 for p in parts)
+    assert "".join(plain_text(p) for p in parts) == "&" * 7000
+
+
 def test_article_card_gives_title_and_link() -> None:
     card = {"data": {"type": "article", "title": "Anxious attachment", "summary": "s",
                      "url": "https://example.org/articles/anxious"}}

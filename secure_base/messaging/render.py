@@ -255,10 +255,22 @@ def _cut(spans: list[Span], boundary: re.Pattern[str]) -> list[list[Span]]:
     return [piece for piece in pieces if piece]
 
 
-def _hard_cut(span: Span, limit: int) -> list[list[Span]]:
-    """A span too long for any part, as plain text cut every ``limit`` characters."""
+def _hard_cut(span: Span, limit: int, measure: Measure) -> list[list[Span]]:
+    """A span too long for any part, as plain text cut into pieces that fit ``limit``.
+
+    Rendering may lengthen text (escaping), so each piece is halved until it fits.
+    """
     text = _link_as_text(span) if span.kind == "link" else span.text
-    return [[Span("text", text[i:i + limit])] for i in range(0, len(text), limit)]
+    pieces: list[list[Span]] = []
+    pending = [text[i:i + limit] for i in range(0, len(text), limit)]
+    while pending:
+        piece = pending.pop(0)
+        if len(piece) > 1 and measure([Span("text", piece)]) > limit:
+            middle = len(piece) // 2
+            pending[:0] = [piece[:middle], piece[middle:]]
+        else:
+            pieces.append([Span("text", piece)])
+    return pieces
 
 
 def _pack(pieces: list[list[Span]], limit: int, measure: Measure,
@@ -306,11 +318,7 @@ def split_spans(spans: list[Span], limit: int, measure: Measure) -> list[list[Sp
         return _pack(_cut(sentence, _WORD_END), limit, measure, by_characters)
 
     def by_characters(word: list[Span]) -> list[list[Span]]:
-        cut: list[list[Span]] = []
-        for span in word:
-            # Rendering may lengthen text (escaping): cut well under the limit.
-            cut.extend(_hard_cut(span, max(1, limit // 2)))
-        return cut
+        return [piece for span in word for piece in _hard_cut(span, limit, measure)]
 
     parts = _pack(_cut(spans, _SENTENCE_END), limit, measure, by_words)
     return [trimmed for trimmed in map(_trimmed, parts) if trimmed]
