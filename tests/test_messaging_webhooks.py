@@ -13,12 +13,14 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import html
 import json
 import logging
+import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_plus, urlencode, urljoin
@@ -78,6 +80,8 @@ def _provider_answer(path: str) -> tuple[int, dict]:
     if path.endswith("/sendMessage"):
         return 200, {"ok": True, "result": {"message_id": 1, "date": 0,
                                             "chat": {"id": 42, "type": "private"}}}
+    if path.endswith("/answerCallbackQuery"):
+        return 200, {"ok": True, "result": True}
     if path.endswith("/Messages.json"):
         return 201, {"sid": "SM" + "1" * 32, "status": "queued"}
     if "/me/messages" in path:
@@ -89,6 +93,11 @@ def _provider_answer(path: str) -> tuple[int, dict]:
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[FakeProvider]:
+    yield from run_fake_provider()
+
+
+def run_fake_provider() -> Iterator[FakeProvider]:
+    """Serves a :class:`FakeProvider` on a free port until the generator is closed."""
     fake = FakeProvider(free_port())
 
     class Handler(BaseHTTPRequestHandler):
@@ -161,18 +170,27 @@ def _off_channels() -> list:
             VerifiedSlackInput.from_settings(SlackSettings())]
 
 
-def _serve(groups: dict[str, list]) -> Iterator[Webhooks]:
+def _serve(groups: dict[str, list],
+           answer: Callable[[UserMessage], Awaitable[None]] | None = None
+           ) -> Iterator[Webhooks]:
     """Runs one Sanic app with each group of channels under its route prefix.
 
-    ``/webhooks/`` is registered by Rasa's own ``register``. Sanic 21.12 can start only
-    one app per process, so the channels that are off are mounted under another prefix
-    (they have no routes, so their names cannot clash).
+    ``/webhooks/`` is registered by Rasa's own ``register``. Sanic 21.12 rewrites its
+    request handling code for the first app it starts (its "touch-up"), which breaks a
+    second app in the same process, unless in test mode (then each app starts from the
+    original code): test mode is on, so other test modules can serve their own. The
+    channels that are off are mounted under another prefix (they have no routes, so
+    their names cannot clash). Each message is answered "Thanks.", or by ``answer``.
     """
+    Sanic.test_mode = True
     hooks = Webhooks(free_port())
     app = Sanic(f"webhooks_{uuid.uuid4().hex[:8]}")
 
     async def on_new_message(message: UserMessage) -> None:
         hooks.received.append(message)
+        if answer is not None:
+            await answer(message)
+            return
         await message.output_channel.send_text_message(message.sender_id, "Thanks.")
 
     # Rasa's register() hands messages to app.ctx.agent; this one records them.
@@ -640,13 +658,17 @@ def telegram_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no
 
 
 def _sent_to(provider: FakeProvider, chat_id: int) -> list[str]:
-    """The texts the assistant sent to ``chat_id`` through the fake Telegram API."""
+    """The texts the assistant sent to ``chat_id`` through the fake Telegram API, as
+    Telegram shows them (replies are HTML: docs/channels.md)."""
     texts = []
     for _method, path, body in provider.calls:
         if path.endswith("/sendMessage"):
             fields = dict(pair.split("=", 1) for pair in body.decode().split("&") if "=" in pair)
             if unquote_plus(fields.get("chat_id", "")) == str(chat_id):
-                texts.append(unquote_plus(fields.get("text", "")))
+                text = unquote_plus(fields.get("text", ""))
+                if unquote_plus(fields.get("parse_mode", "")) == "HTML":
+                    text = html.unescape(re.sub(r"</?(b|i|a)( [^>]*)?>", "", text))
+                texts.append(text)
     return texts
 
 

@@ -7,6 +7,7 @@ guard that runs before Rasa's handler, size limits, refusals logged without the 
 SMS and WhatsApp have more of their own: :mod:`.sms_keywords` (STOP, START, HELP),
 :mod:`.opt_outs` and :mod:`.models` (who said STOP), :mod:`.sms_format` (replies as
 plain, numbered, short, split text messages).
+:mod:`.render` shapes replies for each channel (formatting, links, long texts).
 
 A channel is configured from the settings (``SECURE_BASE_<CHANNEL>_*``,
 :mod:`secure_base.settings`), never from credentials.yml, and is off (no routes) until

@@ -12,6 +12,11 @@ answers a wrong verify token with 200. :class:`VerifiedFacebookInput`:
 
 Messages are then read by Rasa's ``Messenger``; replies and sender actions go to
 ``SECURE_BASE_FACEBOOK_API_URL``.
+
+Replies (:class:`PlainMessengerBot`) are plain text, since Messenger shows no
+formatting: Markdown and HTML are read (:mod:`.render`) and written out without their
+symbols, a link as ``title: url``, cut at sentence ends under 2,000 characters. Buttons
+become quick replies within Messenger's limits (:func:`quick_replies`).
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -30,6 +35,17 @@ from sanic.response import HTTPResponse
 from secure_base.access import same_secret
 from secure_base.logsafe import describe_error
 from secure_base.messaging.delivery import ProviderSession
+from secure_base.messaging.render import (
+    MESSENGER_MAX_CHARS,
+    Span,
+    article_card,
+    button_title,
+    card_spans,
+    link_button,
+    plain_text,
+    reply_spans,
+    split_spans,
+)
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -50,6 +66,97 @@ _MAX_CHALLENGE_CHARS = 256
 def hub_signature(secret: str, body: bytes) -> str:
     """The ``X-Hub-Signature-256`` value Meta sends for ``body``."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+#: Messenger's quick-reply limits: how many, title and payload lengths (characters).
+MAX_QUICK_REPLIES = 13
+MAX_QUICK_REPLY_TITLE = 20
+MAX_QUICK_REPLY_PAYLOAD = 1000
+
+
+def _utf16_length(spans: List[Span]) -> int:
+    """A part's length as Messenger counts it (UTF-16 code units, to be safe)."""
+    return len(plain_text(spans).encode("utf-16-le")) // 2
+
+
+def quick_replies(buttons: List[Dict[Text, Any]]) -> tuple[List[Dict[str, str]], str]:
+    """Rasa's buttons as Messenger quick replies, and any text to add to the message.
+
+    Within the limits, each button is a quick reply with its title and payload. Titles
+    over 20 characters are listed in the text, numbered, with quick replies "1", "2"...
+    carrying the payloads. Over 13 buttons, the choices are listed in the text only (the
+    person types one). A payload over 1,000 characters is replaced by its title. A button
+    that opens a page (``url``) is written in the text as ``title: url``.
+
+    Returns:
+        The quick replies (possibly none) and the list to append to the text ("" if none).
+    """
+    choices, links = [], []
+    for button in buttons:
+        link = link_button(button)
+        if link is not None:
+            links.append(link)
+            continue
+        title = button_title(button)
+        payload = str(button.get("payload") or "") or title
+        if len(payload) > MAX_QUICK_REPLY_PAYLOAD:
+            payload = title
+        if title or payload:
+            choices.append((title or payload, payload))
+    pages = "\n".join(f"{title}: {url}" if title != url else url for title, url in links)
+    if len(choices) > MAX_QUICK_REPLIES:
+        listing = "\n".join(f"• {title}" for title, _payload in choices)
+        return [], "\n\n".join(part for part in (listing, pages) if part)
+    if all(len(title) <= MAX_QUICK_REPLY_TITLE for title, _payload in choices):
+        return [{"content_type": "text", "title": title, "payload": payload}
+                for title, payload in choices], pages
+    listing = "\n".join(f"{number}. {title}"
+                         for number, (title, _payload) in enumerate(choices, start=1))
+    return ([{"content_type": "text", "title": str(number), "payload": payload}
+             for number, (_title, payload) in enumerate(choices, start=1)],
+            "\n\n".join(part for part in (listing, pages) if part))
+
+
+class PlainMessengerBot(MessengerBot):
+    """Rasa's Messenger output, sending plain text within Messenger's limits."""
+
+    def _send_spans(self, recipient_id: Text, spans: List[Span],
+                    replies: Optional[List[Dict[str, str]]] = None) -> None:
+        """Sends the reply in parts under 2,000 characters; quick replies with the last."""
+        parts = split_spans(spans, MESSENGER_MAX_CHARS, _utf16_length) or [
+            [Span("text", "Please choose:")]]
+        for number, part in enumerate(parts, start=1):
+            message: Dict[str, Any] = {"text": plain_text(part)}
+            if replies and number == len(parts):
+                message["quick_replies"] = replies
+            self.messenger_client.send(message, recipient_id, "RESPONSE")
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Sends the text without markup, cut at sentence ends if long."""
+        self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs))
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        """Sends the text with the buttons as quick replies (:func:`quick_replies`)."""
+        replies, listing = quick_replies(buttons)
+        spans = reply_spans(text, kwargs.get("utter_action"), kwargs)
+        if listing:
+            spans = [*spans, Span("text", "\n\n" + listing)]
+        self._send_spans(recipient_id, spans, replies)
+
+    async def send_quick_replies(self, recipient_id: Text, text: Text,
+                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        """Quick replies given as such are sent as buttons are."""
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Any,
+                               **kwargs: Any) -> None:
+        """An article card as its title and link; other payloads as Rasa sends them."""
+        card = article_card(json_message)
+        if card is not None:
+            self._send_spans(recipient_id, card_spans(*card))
+            return
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
 
 
 def _point_at(client: Any, api_url: str) -> Any:
@@ -95,6 +202,20 @@ class ApiMessenger(Messenger):
             return
         await super().message(message, metadata)
 
+    async def _handle_user_message(self, text: Text, sender_id: Text,
+                                   metadata: Optional[Dict[Text, Any]]) -> None:
+        """Rasa's, answering through :class:`PlainMessengerBot`."""
+        out_channel = PlainMessengerBot(self.client)
+        await out_channel.send_action(sender_id, sender_action="mark_seen")
+        user_message = UserMessage(text, out_channel, sender_id,
+                                   input_channel=self.name(), metadata=metadata)
+        await out_channel.send_action(sender_id, sender_action="typing_on")
+        try:
+            # within_limits() catches and logs failures without their text.
+            await self.on_new_message(user_message)
+        finally:
+            await out_channel.send_action(sender_id, sender_action="typing_off")
+
 
 class VerifiedFacebookInput(FacebookInput):
     """Rasa's Messenger channel, configured from the settings, verifying every request."""
@@ -119,11 +240,10 @@ class VerifiedFacebookInput(FacebookInput):
         return channel
 
     def get_output_channel(self) -> OutputChannel:
-        """Rasa's Messenger output, calling the configured API."""
+        """The plain-text Messenger output, calling the configured API."""
         channel = super().get_output_channel()
         assert isinstance(channel, MessengerBot)
-        _point_at(channel.messenger_client, self.config.api_url)
-        return channel
+        return PlainMessengerBot(_point_at(channel.messenger_client, self.config.api_url))
 
     async def _check(self, request: Request) -> Optional[HTTPResponse]:
         if request.method == "GET":

@@ -10,6 +10,11 @@ already accepted in those 5 minutes (403: a replay). Rasa's own check (which ans
 
 Slack's ``url_verification`` handshake is answered here as Slack asks
 (``{"challenge": ...}``); Rasa's answer is a bare JSON string.
+
+Replies (:class:`BlockSlackBot`) are Block Kit sections in Slack's mrkdwn, written from
+the reply's Markdown and HTML (:mod:`.render`) with ``&``, ``<`` and ``>`` escaped, cut at
+sentence ends under 3,000 characters per block; buttons are an ``actions`` block whose
+clicks (interactive payloads, form-encoded as ``payload=``) come back as the payload.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import OutputChannel
@@ -31,6 +36,19 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from secure_base.messaging.delivery import ReliableSlackBot
+from secure_base.messaging.render import (
+    SLACK_MAX_BLOCK_CHARS,
+    Span,
+    article_card,
+    button_title,
+    card_spans,
+    link_button,
+    plain_text,
+    reply_spans,
+    slack_escape,
+    slack_mrkdwn,
+    split_spans,
+)
 from secure_base.messaging.webhook import (
     OnNewMessage,
     disabled_blueprint,
@@ -52,6 +70,107 @@ _FILE_OPTIONS = ("slack_channel", "use_threads", "conversation_granularity",
                  "errors_ignore_retry")
 
 
+#: Block Kit limits: blocks per message, buttons per actions block, button text and
+#: value lengths, and the plain-text fallback shown in notifications.
+MAX_BLOCKS = 50
+MAX_BUTTONS_PER_BLOCK = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_FALLBACK_CHARS = 3000
+#: Interactive components whose value Rasa's handler reads.
+_READ_ACTIONS = ("button", "static_select", "external_select", "overflow", "select",
+                 "conversations_select", "users_select", "channels_select", "datepicker")
+
+
+def _mrkdwn_length(spans: List[Span]) -> int:
+    return len(slack_mrkdwn(spans))
+
+
+def section_blocks(spans: List[Span]) -> List[Dict[str, Any]]:
+    """The reply as mrkdwn section blocks, each under Slack's 3,000 characters."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": slack_mrkdwn(part)}}
+            for part in split_spans(spans, SLACK_MAX_BLOCK_CHARS, _mrkdwn_length)]
+
+
+def _shortened(title: str) -> str:
+    """A button title within Slack's 75 characters (an ellipsis marks a cut)."""
+    if len(title) <= MAX_BUTTON_TEXT:
+        return title
+    return title[:MAX_BUTTON_TEXT - 1].rstrip() + "…"
+
+
+def button_blocks(buttons: List[Dict[Text, Any]]) -> List[Dict[str, Any]]:
+    """Rasa's buttons as ``actions`` blocks (up to 25 buttons each).
+
+    A title over 75 characters is shortened with an ellipsis; a payload over 2,000
+    characters is replaced by the title (read like typed words). A button with a
+    ``url`` (and no payload) opens the page.
+    """
+    elements = []
+    for number, button in enumerate(buttons, start=1):
+        link = link_button(button)
+        if link is not None:
+            # A link button: Slack opens the page; its click carries no value.
+            elements.append({"type": "button", "action_id": f"choice_{number}",
+                             "text": {"type": "plain_text", "emoji": True,
+                                      "text": _shortened(link[0])}, "url": link[1]})
+            continue
+        title = button_title(button)
+        payload = str(button.get("payload") or "") or title
+        if len(payload) > MAX_BUTTON_VALUE:
+            payload = title[:MAX_BUTTON_VALUE]
+        title = _shortened(title or payload)
+        if not title:
+            continue
+        elements.append({"type": "button", "action_id": f"choice_{number}",
+                         "text": {"type": "plain_text", "text": title, "emoji": True},
+                         "value": payload})
+    return [{"type": "actions", "elements": elements[start:start + MAX_BUTTONS_PER_BLOCK]}
+            for start in range(0, len(elements), MAX_BUTTONS_PER_BLOCK)]
+
+
+def fallback_text(spans: List[Span]) -> str:
+    """The notification text for a message with blocks: plain, escaped, shortened."""
+    text = slack_escape(plain_text(spans))
+    return text if len(text) <= MAX_FALLBACK_CHARS else text[:MAX_FALLBACK_CHARS - 1] + "…"
+
+
+class BlockSlackBot(ReliableSlackBot):
+    """Rasa's Slack output, sending Block Kit sections and buttons within Slack's limits.
+
+    Each post is delivered with retries (:class:`ReliableSlackBot`).
+    """
+
+    async def _send_blocks(self, recipient_id: Text, spans: List[Span],
+                           extra: Optional[List[Dict[str, Any]]] = None) -> None:
+        """Posts the reply; more blocks than one message takes go in several."""
+        recipient = self.slack_channel or recipient_id
+        blocks = section_blocks(spans) + (extra or [])
+        for start in range(0, len(blocks), MAX_BLOCKS):
+            await self._post_message(channel=recipient, as_user=True,
+                                     text=fallback_text(spans),
+                                     blocks=blocks[start:start + MAX_BLOCKS])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Sends the text as mrkdwn sections, cut at sentence ends if long."""
+        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs))
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        """Sends the text with the buttons in ``actions`` blocks under it."""
+        await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs),
+                                button_blocks(buttons))
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
+                               **kwargs: Any) -> None:
+        """An article card as its title and link; other payloads as Rasa sends them."""
+        card = article_card(json_message)
+        if card is not None:
+            await self._send_blocks(recipient_id, card_spans(*card))
+            return
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
     """The ``X-Slack-Signature`` value Slack sends for ``body`` at ``timestamp``."""
     base = f"v0:{timestamp}:".encode("ascii") + body
@@ -66,8 +185,12 @@ def _is_interaction(payload: Any) -> bool:
     if actions is None:
         return True
     user = payload.get("user")
+    # Rasa's handler reads the channel's and the message's fields when they are given.
+    parts_readable = all(isinstance(payload.get(part, {}), dict)
+                         for part in ("channel", "message"))
     return (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
-            and isinstance(user, dict) and isinstance(user.get("id"), str))
+            and isinstance(user, dict) and isinstance(user.get("id"), str)
+            and parts_readable)
 
 
 class SeenSignatures:
@@ -139,9 +262,9 @@ class VerifiedSlackInput(SlackInput):
 
     def get_output_channel(self, channel: Optional[Text] = None,
                            thread_id: Optional[Text] = None) -> OutputChannel:
-        """Rasa's Slack output, calling ``SECURE_BASE_SLACK_API_URL``."""
-        bot = ReliableSlackBot(self.slack_token, channel or self.slack_channel, thread_id,
-                               self.proxy)
+        """The Block Kit output (:class:`BlockSlackBot`), calling ``SECURE_BASE_SLACK_API_URL``."""
+        bot = BlockSlackBot(self.slack_token, channel or self.slack_channel, thread_id,
+                            self.proxy)
         bot.client = AsyncWebClient(self.slack_token, base_url=self.config.api_url,
                                     proxy=self.proxy)
         return bot
@@ -186,6 +309,11 @@ class VerifiedSlackInput(SlackInput):
                 return refuse(self.name(), 400, "the body is not a Slack interaction")
             if not _is_interaction(payload):
                 return refuse(self.name(), 400, "the body is not a Slack interaction")
+            actions = payload.get("actions") or [{}]
+            if actions[0].get("type") not in _READ_ACTIONS:
+                # A shortcut, a dialog, a link button: nothing for Rasa (which would 500).
+                logger.info("A Slack interaction with nothing to read was acknowledged")
+                return response.text("")
             return None
         return refuse(self.name(), 400, "the body is neither JSON nor a form")
 
