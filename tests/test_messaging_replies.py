@@ -26,6 +26,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from secure_base.messaging import replies
 from secure_base.messaging.facebook import VerifiedFacebookInput
 from secure_base.messaging.render import (
     Span,
@@ -242,8 +243,17 @@ def served(provider: FakeProvider) -> Iterator[tuple[Webhooks, list]]:
         yield hooks, channels
 
 
+class _EveryoneDisclosedTo(replies.DisclosedSenders):
+    """Every sender counts as answered before: these tests look at the replies alone
+    (the first-message disclosure has its own tests in tests/test_cross_channel.py)."""
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return True
+
+
 @pytest.fixture()
-def hooks(served, provider: FakeProvider) -> Webhooks:  # type: ignore[no-untyped-def]
+def hooks(served, provider: FakeProvider, monkeypatch) -> Webhooks:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(replies, "disclosed_senders", _EveryoneDisclosedTo())
     served[0].received.clear()
     provider.calls.clear()
     return served[0]
