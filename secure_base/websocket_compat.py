@@ -15,6 +15,12 @@ Two faults, both in pinned libraries we cannot upgrade (Rasa 3.6.21 pins Sanic 2
   with a no-op packet. The client polls again immediately, thousands of times a second,
   and never receives a reply. :func:`install` clears the flag whenever the websocket
   handler ends without finishing the upgrade, so polling goes back to normal.
+* **Sanic 21.12 with python-engineio 4.4.1**: Sanic reports a websocket closed by the
+  client by raising ``CancelledError`` from ``recv``, where Engine.IO's Sanic driver
+  (``engineio/async_drivers/sanic.py``) expects ``IOError``. A client that drops the
+  websocket during the upgrade then crashes the request handler, and Sanic logs an
+  "uncaught" error. :func:`install` turns that ``CancelledError`` (and only when the task
+  itself is not being cancelled) into the ``IOError`` Engine.IO handles.
 * **Both together**: Engine.IO serves polling and websocket on one Sanic route, which Sanic
   does not know to be a websocket route. When a websocket ends, the handler returns no
   response and Sanic logs ``Invalid response type None`` as an error and tries to write a
@@ -80,6 +86,7 @@ def install() -> bool:
         return True
     _patch_sanic_frame_assembler()
     _patch_engineio_upgrade()
+    _patch_engineio_sanic_driver()
     _mark_engineio_handler_as_websocket()
     logger.info("websocket compatibility patch installed (Sanic %s, python-engineio %s)",
                 PATCHED_VERSIONS["sanic"], PATCHED_VERSIONS["python-engineio"])
@@ -118,6 +125,25 @@ def _patch_engineio_upgrade() -> None:
 
     setattr(_websocket_handler, _MARK, True)
     AsyncSocket._websocket_handler = _websocket_handler  # type: ignore[method-assign]
+
+
+def _patch_engineio_sanic_driver() -> None:
+    from engineio.async_drivers.sanic import WebSocket
+
+    original_wait = WebSocket.wait
+
+    @functools.wraps(original_wait)
+    async def wait(self: WebSocket) -> Any:
+        try:
+            return await original_wait(self)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # a real cancellation (a timeout, the server stopping)
+            raise OSError("the websocket was closed") from None
+
+    setattr(wait, _MARK, True)
+    WebSocket.wait = wait  # type: ignore[method-assign]
 
 
 def _mark_engineio_handler_as_websocket() -> None:
