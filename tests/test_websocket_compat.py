@@ -13,14 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -29,8 +24,7 @@ import websockets
 
 from secure_base import session_token, websocket_compat
 from secure_base.channels import MAX_BODY_BYTES
-from tests.socketio_server import ECHO_PREFIX
-from tests.stack import ROOT, free_port
+from tests.socketio_server import ECHO_PREFIX, EchoServer
 
 SECRET = secrets.token_urlsafe(32)
 #: How long the polling rate is measured, and the most polls a normal client makes then
@@ -39,51 +33,17 @@ MEASURE_S = 5.0
 MAX_NORMAL_POLLS = 3
 
 
-class EchoServer:
-    """``python -m tests.socketio_server`` in a subprocess, stopped with SIGTERM."""
-
-    def __init__(self, log: Path, patched: bool) -> None:
-        """Starts the server and waits until it listens."""
-        self.port = free_port()
-        self.log = log
-        args = [sys.executable, "-m", "tests.socketio_server", "--port", str(self.port)]
-        if not patched:
-            args.append("--unpatched")
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "SECURE_BASE_SESSION_SECRET": SECRET},
-        )
-        deadline = time.monotonic() + 60
-        while "ready" not in log.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the test server did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoServer]:
-    server = EchoServer(tmp_path_factory.mktemp("patched") / "server.log", patched=True)
+    server = EchoServer(tmp_path_factory.mktemp("patched") / "server.log", SECRET)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def unpatched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoServer]:
-    server = EchoServer(tmp_path_factory.mktemp("unpatched") / "server.log", patched=False)
+    server = EchoServer(tmp_path_factory.mktemp("unpatched") / "server.log", SECRET,
+                        patched=False)
     yield server
     server.stop()
 
