@@ -113,6 +113,7 @@ class EchoServer:
 
         self.port = free_port()
         self.log = log
+        self.secret = session_secret
         args = [sys.executable, "-m", "tests.socketio_server", "--port", str(self.port)]
         if not patched:
             args.append("--unpatched")
@@ -134,6 +135,12 @@ class EchoServer:
     def url(self) -> str:
         """The server's base URL."""
         return f"http://127.0.0.1:{self.port}"
+
+    def session_token(self) -> str:
+        """A fresh session token this server accepts (a new conversation)."""
+        from secure_base import session_token
+
+        return session_token.issue(self.secret, 600).token
 
     def stop(self) -> None:
         """Stops the server (SIGTERM, then SIGKILL) and waits for it."""
