@@ -5,8 +5,8 @@
 * ``/socket.io``: :class:`secure_base.channels.TokenSocketIOInput`, mounted as Rasa's
   ``register`` mounts it, whose message handler answers ``echo: <text>`` through the
   channel's real output (there is no model to ask);
-* ``/ws-echo``: a plain Sanic websocket route that echoes each message, or answers
-  ``error: <type>: <message>`` when receiving fails;
+* ``/ws-echo``: a plain Sanic websocket route that echoes each message, or answers (and
+  prints) ``error: <type>: <message>`` when receiving fails;
 * ``/`` and ``/socket.io.min.js``: an empty page with the socket.io browser client from
   website/node_modules, so a browser can use the client with its default settings from
   the server's own origin.
@@ -66,6 +66,8 @@ def make_app(session_secret: str, cors_origins: list[str]) -> Sanic:
             try:
                 message = await ws.recv()
             except Exception as exc:  # noqa: BLE001 - the test reads what failed
+                # In the log too: the websocket may close before the answer gets out.
+                print(f"ws-echo error: {type(exc).__name__}: {exc}", flush=True)
                 await ws.send(f"error: {type(exc).__name__}: {exc}")
                 return
             if message is None:
