@@ -1,6 +1,7 @@
 """Makes socket.io's websocket transport work on Rasa 3.6's pinned Sanic under Python 3.11.
 
-Two faults, both in pinned libraries we cannot upgrade (Rasa 3.6.21 pins Sanic 21.12):
+Four faults, all in libraries Rasa 3.6.21 pins and we cannot upgrade (Sanic 21.12.2 and
+python-engineio 4.4.1, written before Python 3.11):
 
 * **Sanic 21.12.2** (``sanic/server/websockets/impl.py``): ``WebsocketImplProtocol.recv``
   and ``recv_burst`` call ``asyncio.wait((self.recv_cancel, self.assembler.get(...)))``
@@ -28,8 +29,10 @@ Two faults, both in pinned libraries we cannot upgrade (Rasa 3.6.21 pins Sanic 2
   handler as a websocket handler (Sanic's own ``is_websocket`` attribute), as Sanic marks
   the handlers of its websocket routes.
 
-Both patches are applied only to the exact versions they were written for; with any other
-version, :func:`install` logs a warning and changes nothing.
+The patches are applied only to the exact versions they were written for; with any other
+version, :func:`install` logs a warning and changes nothing. ``secure_base.launch``
+installs them in the Rasa process before Rasa starts; ``tests/test_websocket_compat.py``
+shows each fault on a real Sanic server without them.
 """
 
 from __future__ import annotations
