@@ -25,8 +25,9 @@ Size limits, enforced by the server whatever the widget does:
   person gets a clear reply (:func:`too_long_reply`, which also gives the crisis lines,
   since nobody read what they wrote) on REST and on socket.io;
 * a REST request body larger than :data:`MAX_BODY_BYTES` is refused with 413;
-* a socket.io packet larger than :data:`MAX_BODY_BYTES` is refused by Engine.IO unread
-  (400 on long polling, and that socket.io session is closed);
+* a socket.io packet larger than :data:`MAX_BODY_BYTES` is refused by Engine.IO (unread
+  with 400 on long polling, discarded on the websocket) and that socket.io session is
+  closed;
 * every request to the Rasa server is capped at :data:`MAX_REQUEST_BYTES` (Sanic's
   ``REQUEST_MAX_SIZE``, 100 MB by default), answered with 413.
 """

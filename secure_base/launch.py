@@ -15,8 +15,10 @@ The Rasa server:
   their secrets from the settings, so an unconfigured messaging channel is simply off.
 
 Rasa runs in this process (not as a child), so the API token never appears in a
-process list. The action server's secret reaches Rasa through the environment, where
-endpoints.yml reads it.
+process list, and so that the websocket compatibility patch
+(:mod:`secure_base.websocket_compat`: socket.io's websocket transport on Sanic 21.12
+under Python 3.11) applies to it. The action server's secret reaches Rasa through the
+environment, where endpoints.yml reads it.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return actions_main([])
     import rasa.__main__
 
+    from secure_base import websocket_compat
+
+    websocket_compat.install()
     sys.argv = ["rasa", *rasa_arguments(settings, args.model)]
     rasa.__main__.main()
     return 0

@@ -111,7 +111,7 @@ async def _socket_session(stack) -> tuple[socketio.AsyncClient, str, asyncio.Que
         if not confirmed.done():
             confirmed.set_result(session_id)
 
-    # Long polling, as the widget uses (Engine.IO's websocket does not work on Sanic 21.12).
+    # Long polling: the size limits below are those of the polling transport.
     await client.connect(url, socketio_path="/socket.io", transports=["polling"])
     await client.emit("session_request", {"token": issued.token})
     await asyncio.wait_for(confirmed, 30)

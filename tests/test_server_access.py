@@ -132,7 +132,7 @@ def site(stack) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 class Visitor:
-    """A socket.io client (long-polling, as the widget) that records what it receives."""
+    """A socket.io client (long-polling) that records what it receives."""
 
     def __init__(self, url: str) -> None:
         self.client = socketio.Client(reconnection=False)

@@ -6,6 +6,11 @@ Needs Debian's Chromium (``/usr/bin/chromium``), the socket.io client
 latest trained model and the real action server. The website
 itself is started here, as a subprocess, exactly as ``python -m secure_base.web`` runs.
 Playwright drives Chromium; no browser is ever downloaded.
+
+The socket.io client with its default settings (long-polling, then an upgrade to a
+websocket, as third-party Rasa widgets use it) is also tried against the project's
+socket.io channel on a real Sanic server (tests/socketio_server.py, no model needed), with
+and without the websocket compatibility patch (secure_base.websocket_compat).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pytest
 
 from secure_base.settings import PROJECT_ROOT
 from secure_base.web.server import SOCKETIO_BUNDLE
+from tests.socketio_server import ECHO_PREFIX, EchoServer
 from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
@@ -43,6 +49,10 @@ REPLY_TIMEOUT_S = 90.0
 BOT_ITEMS = "#sb-log .sb-msg--bot, #sb-log .sb-card"
 USER_ITEMS = "#sb-log .sb-msg--user"
 SESSION_KEY = "secureBase.chatSession"
+#: How long the socket.io request rate is measured, and the most requests a client that
+#: is not in a loop makes then (a long-poll is held until there is something to send).
+MEASURE_S = 5.0
+MAX_IDLE_REQUESTS = 4
 
 if not CHROMIUM.exists() and os.environ.get("SECURE_BASE_TEST_REQUIRE_SERVICES") != "1":
     pytest.skip(
@@ -120,6 +130,9 @@ class PageWatch:
         self.dialogs: list[str] = []
         self.csp: list[str] = []
         self.sent_frames: list[str] = []
+        self.received_frames: list[str] = []
+        self.websockets: list[str] = []
+        self.socketio_requests: list[float] = []
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         page.on("dialog", self._dialog)
         page.on("console", self._console)
@@ -135,9 +148,14 @@ class PageWatch:
             self.csp.append(message.text)
 
     def _websocket(self, ws) -> None:  # type: ignore[no-untyped-def]
+        self.websockets.append(ws.url)
         ws.on("framesent", lambda payload: self.sent_frames.append(_as_text(payload)))
+        ws.on("framereceived",
+              lambda payload: self.received_frames.append(_as_text(payload)))
 
     def _polling_request(self, request) -> None:  # type: ignore[no-untyped-def]
+        if "/socket.io/" in request.url:
+            self.socketio_requests.append(time.monotonic())
         # The widget uses socket.io long-polling: packets travel in POST bodies,
         # several per body separated by the record separator (Engine.IO v4).
         if request.method == "POST" and "/socket.io/" in request.url:
@@ -156,6 +174,12 @@ class PageWatch:
                 if isinstance(packet, list) and packet and packet[0] == name:
                     found.append(packet[1] if len(packet) > 1 else None)
         return found
+
+    def socketio_requests_during(self, page, seconds: float) -> int:  # type: ignore[no-untyped-def]
+        """How many socket.io HTTP requests the page makes in the next ``seconds``."""
+        before = len(self.socketio_requests)
+        page.wait_for_timeout(seconds * 1000)
+        return len(self.socketio_requests) - before
 
     def assert_clean(self) -> None:
         assert self.errors == [], f"page errors: {self.errors}"
@@ -408,4 +432,145 @@ def test_end_and_forget_starts_a_new_conversation(site_url: str, context) -> Non
         _open_chat_with_keyboard(page)
     _wait_connected(page)
     assert _stored_session(page)["token"] == second["token"]
+    watch.assert_clean()
+
+
+def _block_websockets(context) -> None:  # type: ignore[no-untyped-def]
+    """Every websocket to a socket.io server opens but never reaches the server, and nothing
+    comes back (so the upgrade probe is never answered), as behind a proxy that breaks
+    websockets; long-polling still passes."""
+    context.route_web_socket(re.compile(r"/socket\.io/"), lambda _ws: None)
+
+
+def test_widget_talks_over_websocket(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    _open_chat_with_keyboard(page)
+    _send(page, "hello")
+    _wait_for_reply(page, 0)
+    # The session handshake happened (on polling or the websocket) ...
+    token = _stored_session(page)["token"]
+    assert watch.events_sent("session_request") == [{"token": token}]
+    # ... and the widget upgraded: the reply came over the websocket.
+    assert any("transport=websocket" in url for url in watch.websockets), watch.websockets
+    assert any(frame.startswith('42["bot_uttered"') for frame in watch.received_frames)
+    assert page.evaluate("window.io && true")
+    watch.assert_clean()
+
+
+def test_widget_stays_on_polling_at_a_normal_rate_without_websocket(site_url: str, context) -> None:  # type: ignore[no-untyped-def]
+    _block_websockets(context)
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site_url + "/")
+    _open_chat_with_keyboard(page)
+    _send(page, "hello")
+    _wait_for_reply(page, 0)
+    assert watch.received_frames == []
+    requests = watch.socketio_requests_during(page, MEASURE_S)
+    assert requests <= MAX_IDLE_REQUESTS, f"{requests} socket.io requests in {MEASURE_S} s"
+    # Still connected, and still answering.
+    expect(page.locator("#sb-panel")).to_have_attribute("data-connection", "connected")
+    before = page.locator(BOT_ITEMS).count()
+    _send(page, "thank you")
+    _wait_for_reply(page, before)
+    watch.assert_clean()
+
+
+# socket.io-client 4 with its default settings, driven inside the page. Resolves with each
+# reply and the transport it arrived on, or rejects with what it was waiting for.
+DEFAULT_CLIENT_JS = """
+async ({token, messages, needUpgrade, timeoutMs}) => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const socket = io();
+  const replies = [];
+  let confirmed = false;
+  socket.on("session_confirm", () => { confirmed = true; });
+  socket.on("bot_uttered", (data) => {
+    replies.push({text: data.text, transport: socket.io.engine.transport.name});
+  });
+  const until = async (done, what) => {
+    const end = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > end) { socket.disconnect(); throw new Error("timed out: " + what); }
+      await sleep(50);
+    }
+  };
+  await until(() => socket.connected, "connect");
+  if (needUpgrade) {
+    await until(() => socket.io.engine.transport.name === "websocket", "upgrade");
+  }
+  socket.emit("session_request", {token: token});
+  await until(() => confirmed, "session_confirm");
+  for (const message of messages) {
+    const before = replies.length;
+    socket.emit("user_uttered", {message: message});
+    await until(() => replies.length > before, "reply");
+  }
+  window.sbDefaultClient = socket;
+  return replies;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def echo_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EchoServer]]:
+    """The project's socket.io channel on a real Sanic server, with and without the patch."""
+    secret = "browser-test-" + os.urandom(16).hex()
+    servers = {
+        name: EchoServer(tmp_path_factory.mktemp(name) / "server.log", secret,
+                         patched=name == "patched")
+        for name in ("patched", "unpatched")
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def test_default_socketio_client_gets_every_reply_over_websocket(echo_servers, context) -> None:  # type: ignore[no-untyped-def]
+    server = echo_servers["patched"]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(server.url + "/")
+    replies = page.evaluate(DEFAULT_CLIENT_JS, {
+        "token": server.session_token(), "messages": ["hello", "and again", "bye"],
+        "needUpgrade": True, "timeoutMs": 15_000,
+    })
+    assert replies == [{"text": f"{ECHO_PREFIX}{text}", "transport": "websocket"}
+                       for text in ("hello", "and again", "bye")]
+    assert sum(frame.startswith('42["bot_uttered"') for frame in watch.received_frames) == 3
+    # Once upgraded, nothing goes over HTTP any more.
+    assert watch.socketio_requests_during(page, MEASURE_S) == 0
+    watch.assert_clean()
+
+
+def test_default_socketio_client_loops_without_the_patch(echo_servers, context) -> None:  # type: ignore[no-untyped-def]
+    """The fault of issue 15, as a browser meets it: the upgrade fails, then the client
+    polls in a tight loop and never gets a reply."""
+    server = echo_servers["unpatched"]
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(server.url + "/")
+    page.evaluate("window.sbDefaultClient = io()")
+    requests = watch.socketio_requests_during(page, MEASURE_S)
+    page.close()  # ends the loop
+    assert requests > 50 * MEASURE_S, f"only {requests} requests in {MEASURE_S} s"
+
+
+def test_default_socketio_client_without_websocket_polls_at_a_normal_rate(  # type: ignore[no-untyped-def]
+    echo_servers, context,
+) -> None:
+    server = echo_servers["patched"]
+    _block_websockets(context)
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(server.url + "/")
+    replies = page.evaluate(DEFAULT_CLIENT_JS, {
+        "token": server.session_token(), "messages": ["hello"],
+        "needUpgrade": False, "timeoutMs": 15_000,
+    })
+    assert replies == [{"text": f"{ECHO_PREFIX}hello", "transport": "polling"}]
+    requests = watch.socketio_requests_during(page, MEASURE_S)
+    assert requests <= MAX_IDLE_REQUESTS, f"{requests} socket.io requests in {MEASURE_S} s"
     watch.assert_clean()

@@ -642,11 +642,12 @@
     setConnection("connecting", "Connecting to the assistant…");
     socket = window.io(rasaUrl, {
       path: socketPath,
-      // Long-polling only: Rasa 3.6 serves socket.io on Sanic 21.12, whose websocket
-      // upgrade writes a stray HTTP response into the stream ("Invalid frame header").
-      // Polling is plain HTTP; the Rasa server must allow the page's origin (--cors).
-      transports: ["polling"],
-      upgrade: false,
+      // Long-polling first (plain HTTP: the Rasa server must allow the page's origin,
+      // --cors), then an upgrade to a websocket; where the upgrade fails (a proxy that
+      // breaks websockets) the chat stays on long-polling. Rasa's websocket works
+      // through secure_base.websocket_compat (Sanic 21.12 on Python 3.11).
+      transports: ["polling", "websocket"],
+      upgrade: true,
       reconnection: true,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10000,
