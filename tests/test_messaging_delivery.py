@@ -335,9 +335,11 @@ class AgentWithStore:
 
 
 def _sent_texts(provider: ScriptedProvider) -> list[str]:
+    """The texts sent to Telegram, as Telegram shows them (they go in HTML parse_mode)."""
+    import html
     from urllib.parse import parse_qs
 
-    return [parse_qs(body.decode())["text"][0] for path, body in provider.calls
+    return [html.unescape(parse_qs(body.decode())["text"][0]) for path, body in provider.calls
             if path.endswith("/sendMessage")]
 
 
