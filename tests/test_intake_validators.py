@@ -327,6 +327,8 @@ def test_stop_wishes(text: str, expected: str | None) -> None:
         ),
         ("I'm not really ready for this", "stop"),
         ("I will stop here for today, thanks", "stop"),
+        ("you know what, i stop here. too many questions and my break is over", "stop"),
+        ("Sorry, I think I would like to stop here for now. I'd rather think it over.", "stop"),
         ("ok. maybe another day", "pause"),
         # Answers that only contain the words are answers.
         ("I want to stop pushing people away", None),
@@ -335,6 +337,7 @@ def test_stop_wishes(text: str, expected: str | None) -> None:
         ("My partner says I should stop drinking. Maybe they are right", None),
         ("My job is draining. I want to quit.", None),
         ("I drink too much. I want to stop.", None),
+        ("I stop here on my way to work every day", None),
         ("I want to date again, but I'm not ready.", None),
         ("Work is too much. I need a break.", None),
         ("never mind, it's Sam", None),
@@ -433,6 +436,8 @@ def test_every_email_validation_call_turns_the_dns_check_off() -> None:
             "email",
         ),
         ("not email, phone please", "phone"),
+        ("wait no, better email. the phone is my work one", "email"),  # a correction
+        ("no email please, phone", "phone"),
         ("text is better than calling", "phone"),
         ("SMS", "phone"),
         ("i dont want a call, email", "email"),

@@ -419,8 +419,8 @@ _STOP_CORE = (
     r"|i want to quit the questionnaire|i don t want to do this form"
     r"|let s stop here cancel it|never mind quit|stop this please"
     r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this|yet)"
-    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here"
-    r"(?: for (?:now|today))?"
+    r"|(?:let s |lets |i ll |i will |i shall |can we |i |i d like to |i would like to "
+    r"|i want to )?stop here(?: for (?:now|today))?"
 )
 _UNSURE_CORE = (
     r"i m not sure about this|not sure about this|i m not sure i want to do this"
@@ -446,7 +446,8 @@ _CLAUSE_PAUSE_CORE = (
 )
 _CLAUSE_STOP_CORE = (
     r"stop|cancel|can we stop|could we stop|can i stop|let s stop|lets stop"
-    r"|(?:let s |lets |i ll |i will |i shall |can we )?stop here(?: for (?:now|today))?"
+    r"|(?:let s |lets |i ll |i will |i shall |can we |i |i d like to |i would like to "
+    r"|i want to )?stop here(?: for (?:now|today))?"
     r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this)"
     r"|i don t want to do this|i don t want to continue|i don t want to do the form"
     r"|i changed my mind|i ve changed my mind|stop asking me questions"
@@ -792,6 +793,7 @@ _CONTACT_NEGATION = re.compile(
 )
 _CONTACT_PREFERENCE = re.compile(r"\b(?:prefer|preferred|rather|better|please|pls|best)\b")
 _PREFERENCE_REACH = 3  # words either side of a mention
+_CORRECTION_NO = re.compile(r"\b(wait|oh|actually|hmm+|um+|ah|sorry) no\b")
 
 
 def match_contact_method(text: Any) -> Optional[str]:
@@ -805,7 +807,8 @@ def match_contact_method(text: Any) -> Optional[str]:
     chosen = match_choice(text, CONTACT_CHOICES)
     if chosen is not None or not isinstance(text, str):
         return chosen
-    norm = normalise(text)
+    # "wait no, better email": a correction, not a negation of what follows.
+    norm = _CORRECTION_NO.sub(r"\1", normalise(text))
     words = norm.split()
     mentions = []  # (method, word index), in order
     previous_end = 0
