@@ -69,12 +69,15 @@ def _post(stack, text: str, chat: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def _sent_to(provider: ScriptedProvider, chat: int) -> list[str]:  # noqa: F811
+    """The texts sent to ``chat``, as Telegram shows them (they go in HTML parse_mode)."""
+    import html
+
     texts = []
     for path, body in provider.calls:
         if path.endswith("/sendMessage"):
             fields = parse_qs(body.decode())
             if fields.get("chat_id") == [str(chat)]:
-                texts.append(fields["text"][0])
+                texts.append(html.unescape(fields["text"][0]))
     return texts
 
 

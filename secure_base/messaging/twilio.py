@@ -43,6 +43,7 @@ from secure_base.db import session_scope
 from secure_base.logsafe import describe_error
 from secure_base.messaging import opt_outs
 from secure_base.messaging.delivery import ReliableTwilioOutput
+from secure_base.messaging.replies import GuardedReplies
 from secure_base.messaging.sms_format import (
     SMS_PART_CHARS,
     WHATSAPP_PART_CHARS,
@@ -260,6 +261,9 @@ class VerifiedTwilioInput(TwilioInput):
         """
         sender = str(message.sender_id)
         output = message.output_channel
+        if isinstance(output, GuardedReplies):
+            # A keyword's answer is about the channel: no first-message disclosure before it.
+            output = output.inner
         answered = bool((message.metadata or {}).get(_OPT_OUT_TYPE))
         reply: Optional[str] = None
         if keyword is Keyword.STOP:
