@@ -422,7 +422,7 @@ def twilio_stack(provider, tmp_path_factory):  # type: ignore[no-untyped-def]  #
     """The real servers, started as `make run` starts them, with Twilio enabled and its
     outgoing calls going to the fake provider."""
     from tests.conftest import need
-    from tests.stack import Stack, latest_model
+    from tests.stack import Stack, latest_model, run_module
 
     model = latest_model()
     need(model is not None, "no trained model in models/ (run `make train`)")
@@ -432,7 +432,12 @@ def twilio_stack(provider, tmp_path_factory):  # type: ignore[no-untyped-def]  #
         "SECURE_BASE_TWILIO_NUMBER": "+15550001111",
         "SECURE_BASE_TWILIO_WHATSAPP_NUMBER": "+15550002222",
         "SECURE_BASE_TWILIO_API_URL": provider.url,
-    }).start()
+    })
+    # The article catalog, imported as `make run` imports it (for the reading links).
+    stack.data_dir.mkdir(parents=True, exist_ok=True)
+    imported = run_module("secure_base.catalog", "import", "--dir", "articles", env=stack.env)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    stack.start()
     yield stack
     stack.close()
 
@@ -446,7 +451,8 @@ class Phone:
 
     def post(self, body: str, signature: str | None = None) -> requests.Response:
         """Posts ``body`` as Twilio would, signed unless ``signature`` is given."""
-        params = {"From": self.number, "To": "+15550001111", "Body": body,
+        to = "whatsapp:+15550002222" if self.whatsapp else "+15550001111"
+        params = {"From": self.number, "To": to, "Body": body,
                   "AccountSid": TWILIO_SID, "MessageSid": "SM" + uuid.uuid4().hex,
                   "NumMedia": "0"}
         return requests.post(self.url, data=params, timeout=180, headers={
@@ -459,14 +465,22 @@ class Phone:
         assert response.status_code == 204, response.text
         return self.received()[before:]
 
-    def received(self) -> list[str]:
-        bodies = []
+    @property
+    def whatsapp(self) -> bool:
+        return self.number.startswith("whatsapp:")
+
+    def messages(self) -> list[tuple[str, str]]:
+        """Every (From, Body) the provider was asked to send to this number, in order."""
+        sent = []
         for _method, path, body in list(self.provider.calls):
             if path.endswith("/Messages.json"):
                 fields = parse_qs(body.decode())
                 if fields.get("To") == [self.number]:
-                    bodies.append(fields["Body"][0])
-        return bodies
+                    sent.append((fields["From"][0], fields["Body"][0]))
+        return sent
+
+    def received(self) -> list[str]:
+        return [body for _sender, body in self.messages()]
 
     def user_texts(self) -> list[str]:
         events = self.stack.tracker(self.number)["events"]
@@ -543,6 +557,111 @@ def test_full_stack_a_long_answer_arrives_as_short_messages(twilio_stack, provid
     assert len(more) >= 2 and all(len(part) <= SMS_PART_CHARS for part in more)
     joined = " ".join(" ".join(more).split())
     assert " ".join(plain_text(longest["text"]).split()) in joined
+
+
+FAQ_QUESTION = "what is anxious attachment?"
+READING_REQUEST = "do you have an article about anxious attachment?"
+CRISIS = "I want to kill myself"
+#: Markdown and HTML that must never reach a text message.
+MARKUP = ("**", "__", "](", "<a ", "</", "<br", "`", "&amp;", "&lt;")
+
+
+def _after_disclosure(phone: Phone, sent: list[str]) -> list[str]:
+    """``sent`` without the first-message disclosure, which must come first."""
+    from secure_base.messaging.cross_channel import disclosure_text
+
+    disclosure = text_message_parts(disclosure_text(load_profile()), [], phone.whatsapp)
+    assert sent[:len(disclosure)] == disclosure, sent
+    return sent[len(disclosure):]
+
+
+def _faq_answer_parts(phone: Phone, responses: dict) -> list[str]:
+    """The messages the tracker's anxious-attachment answer should have become."""
+    name = "utter_faq/anxious_attachment"
+    answer = next(e for e in phone.bot_events()
+                  if e.get("metadata", {}).get("utter_action") == name)
+    return text_message_parts(answer["text"], answer["data"].get("buttons") or [],
+                              phone.whatsapp, name, responses, load_profile())
+
+
+def _in_order(parts: list[str], sent: list[str]) -> bool:
+    """Whether ``parts`` were sent one after another."""
+    return any(sent[i:i + len(parts)] == parts for i in range(len(sent)))
+
+
+def _assert_crisis_lines(phone: Phone) -> None:
+    lines = load_profile().crisis.current().lines
+    assert any("988" in line for line in lines)  # practice.yml's US lines
+    after = "\n".join(_after_disclosure(phone, phone.text(CRISIS)))
+    # The disclosure names the lines too: they must also come in the reply itself.
+    assert all(line in after for line in lines), after
+    assert phone.user_texts() == [CRISIS]
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_faq_answer_is_plain_text_within_sms_limits(twilio_stack, provider,  # noqa: F811
+                                                               responses) -> None:
+    phone = _phone(twilio_stack, provider)
+    replies = _after_disclosure(phone, phone.text(FAQ_QUESTION))
+    expected = _faq_answer_parts(phone, responses)
+    assert expected and _in_order(expected, replies), (expected, replies)
+    assert all(len(part) <= SMS_PART_CHARS for part in replies)
+    assert not [part for part in replies if any(mark in part for mark in MARKUP)]
+    assert all(sender == "+15550001111" for sender, _body in phone.messages())
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_reading_request_gets_a_title_and_its_link(
+        twilio_stack, provider) -> None:  # noqa: F811
+    import re
+
+    from tests.test_messaging_replies import catalog_links
+
+    phone = _phone(twilio_stack, provider)
+    replies = _after_disclosure(phone, phone.text(READING_REQUEST))
+    catalog = dict((url, title) for title, url in catalog_links())
+    # Links are the profile's article base URL and a slug (practice.yml: articles).
+    base = str(load_profile().articles.base_url).rstrip("/")
+    sent = [(part, url) for part in replies
+            for url in re.findall(re.escape(base) + r"/[a-z0-9-]+", part)]
+    assert sent, replies
+    for part, url in sent:
+        assert url in catalog and catalog[url] in part, (url, part)
+    assert not [part for part in replies if any(mark in part for mark in MARKUP)]
+    assert all(len(part) <= SMS_PART_CHARS for part in replies)
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_crisis_message_gets_the_crisis_lines(twilio_stack, provider) -> None:  # noqa: F811
+    _assert_crisis_lines(_phone(twilio_stack, provider))
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_crisis_lines_without_the_action_server(twilio_stack, provider) -> None:  # noqa: F811
+    twilio_stack.stop("actions")
+    try:
+        _assert_crisis_lines(_phone(twilio_stack, provider))
+    finally:
+        twilio_stack.start_actions()
+
+
+@pytest.mark.server
+@pytest.mark.model
+def test_full_stack_whatsapp_is_answered_from_the_whatsapp_number(twilio_stack, provider,  # noqa: F811
+                                                                  responses) -> None:
+    sms = _phone(twilio_stack, provider)
+    phone = Phone(twilio_stack, provider, "whatsapp:" + sms.number)
+    replies = _after_disclosure(phone, phone.text(FAQ_QUESTION))
+    # WhatsApp gets the whole answer (no short form), in its own limits.
+    expected = _faq_answer_parts(phone, responses)
+    assert expected and _in_order(expected, replies), (expected, replies)
+    assert all(len(part) <= WHATSAPP_PART_CHARS for part in replies)
+    assert {sender for sender, _body in phone.messages()} == {"whatsapp:+15550002222"}
+    assert sms.received() == []  # nothing went to the same number over SMS
 
 
 @pytest.fixture(scope="module")
