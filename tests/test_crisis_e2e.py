@@ -141,9 +141,22 @@ def test_no_and_unclear_answers_get_the_guidance_again(stack) -> None:
     assert "nobody reads this chat live" in unsafe.lower()
     other = f"unclear-{uuid.uuid4()}"
     stack.send(CRISIS, other)
-    unclear = body(stack.send("what are your fees?", other))
+    unclear = body(stack.send("hello", other))
     assert "Are you safe right now?" in unclear
     assert "outside what I can help with" not in unclear
+
+
+def test_a_clear_question_after_a_crisis_response_gets_a_safety_line_then_its_answer(
+        stack) -> None:
+    region = _region()
+    sender = f"question-{uuid.uuid4()}"
+    stack.send(CRISIS, sender)
+    reply = body(stack.send("what are your fees?", sender))
+    assert "not safe right now" in reply and region.lines[0] in reply
+    assert "outside what I can help with" not in reply
+    said = [(e.get("metadata") or {}).get("utter_action")
+            for e in tracker(stack, sender)["events"] if e.get("event") == "bot"]
+    assert said[-2:] == ["utter_crisis_followup_question", "utter_faq/fees_and_insurance"]
 
 
 def test_a_mention_is_answered_with_a_check_in_not_the_full_interruption(stack) -> None:

@@ -130,3 +130,11 @@ def test_last_bot_action_skips_listen_and_slot_extraction():
                     ActionExecuted("action_extract_slots"))
     assert last_bot_action(state) == "utter_greet"
     assert last_bot_action(tracker(user("greet"))) is None
+
+
+def test_an_unsure_yes_is_asked_again_not_taken_as_safe():
+    unsure = UserUttered(text="hmm", intent={"name": "affirm", "confidence": 0.55})
+    state = tracker(*CRISIS_TURN, unsure)
+    assert next_crisis_action(state) == FOLLOW_UP_UNCLEAR
+    sure = UserUttered(text="yes", intent={"name": "affirm", "confidence": 0.97})
+    assert next_crisis_action(tracker(*CRISIS_TURN, sure)) == FOLLOW_UP_SAFE

@@ -82,9 +82,14 @@ def last_bot_action(tracker: DialogueStateTracker) -> Optional[Text]:
     return None
 
 
-def _answer_kind(intent: Optional[Text]) -> Text:
+#: "Yes, I'm safe" is taken only when the NLU is this sure; an unsure yes ("hmm") is asked
+#: again, since taking it would end the safety follow-up.
+SAFE_ANSWER_MIN_CONFIDENCE = 0.7
+
+
+def _answer_kind(intent: Optional[Text], confidence: float = 1.0) -> Text:
     if intent in _YES_INTENTS:
-        return "yes"
+        return "yes" if confidence >= SAFE_ANSWER_MIN_CONFIDENCE else "other"
     if intent in _NO_INTENTS:
         return "no"
     if intent in _CONTINUE_INTENTS:
@@ -117,19 +122,21 @@ _FOLLOW_UPS: Dict[Text, Dict[Text, Tuple[Text, ...]]] = {
 }
 
 
-def follow_up_plan(previous: Optional[Text], intent: Optional[Text]) -> Optional[Tuple[Text, ...]]:
+def follow_up_plan(previous: Optional[Text], intent: Optional[Text],
+                   confidence: float = 1.0) -> Optional[Tuple[Text, ...]]:
     """The actions that answer a message following a crisis response, or ``None``.
 
     Args:
         previous: The bot's last action before the message (:func:`last_bot_action`).
         intent: The message's intent.
+        confidence: The intent's confidence (an unsure "yes" is not taken as safe).
 
     Returns:
         The actions to run, in order (``None``: not a follow-up turn).
     """
     if intent == CRISIS_INTENT or intent in _PASS_THROUGH_INTENTS or previous not in _FOLLOW_UPS:
         return None  # a new crisis gets the crisis sequence; no question was open
-    return _FOLLOW_UPS[previous].get(_answer_kind(intent))
+    return _FOLLOW_UPS[previous].get(_answer_kind(intent, confidence))
 
 
 def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]:
@@ -153,7 +160,8 @@ def next_crisis_action(tracker: DialogueStateTracker) -> Optional[Text]:
     if intent == CRISIS_INTENT:
         plan: Optional[Tuple[Text, ...]] = CRISIS_SEQUENCE
     else:
-        plan = follow_up_plan(last_bot_action(tracker), intent)
+        confidence = float(latest.intent.get("confidence") or 0.0)
+        plan = follow_up_plan(last_bot_action(tracker), intent, confidence)
     if plan is None:
         return None
     done = actions_since_last_user_message(tracker)
