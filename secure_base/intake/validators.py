@@ -148,6 +148,7 @@ def looks_like_question(text: Any) -> bool:
     return bool(words) and (words[0] in QUESTION_WORDS or bool(_INDIRECT_QUESTION.search(norm)))
 
 
+# Where one sentence ends and the next begins (after its punctuation).
 _SENTENCES = re.compile(r"(?<=[.!?;\n])\s*")
 
 
@@ -205,7 +206,6 @@ _AGREEING_CLAUSES = re.compile(
     r"^(i (consent|agree|accept)|(please )?(go ahead|carry on|continue)|let s (do it|do this|go|"
     r"start|begin)|of course|certainly|fine by me|that s fine|happy to)\b")
 _LEADING_FILLER = re.compile(r"^((actually|wait|hmm+|um+|oh|well|then|so)\s+)+")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!;\n])\s*")
 
 
 def _yes_no_of_clause(norm: str) -> Optional[bool]:
@@ -238,7 +238,7 @@ def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
     if "?" in text:
         return None
     verdicts = {_yes_no_of_clause(normalise(sentence))
-                for sentence in _SENTENCE_BREAK.split(text) if sentence.strip()}
+                for sentence in _SENTENCES.split(text) if sentence.strip()}
     verdicts.discard(None)
     return verdicts.pop() if len(verdicts) == 1 else None
 
