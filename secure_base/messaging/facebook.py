@@ -37,10 +37,9 @@ from secure_base.logsafe import describe_error
 from secure_base.messaging.delivery import ProviderSession
 from secure_base.messaging.render import (
     MESSENGER_MAX_CHARS,
+    ArticleCardsAsLinks,
     Span,
-    article_card,
     button_title,
-    card_spans,
     link_button,
     plain_text,
     reply_spans,
@@ -117,7 +116,7 @@ def quick_replies(buttons: List[Dict[Text, Any]]) -> tuple[List[Dict[str, str]],
             "\n\n".join(part for part in (listing, pages) if part))
 
 
-class PlainMessengerBot(MessengerBot):
+class PlainMessengerBot(ArticleCardsAsLinks, MessengerBot):
     """Rasa's Messenger output, sending plain text within Messenger's limits."""
 
     def _send_spans(self, recipient_id: Text, spans: List[Span],
@@ -149,14 +148,9 @@ class PlainMessengerBot(MessengerBot):
         """Quick replies given as such are sent as buttons are."""
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Any,
-                               **kwargs: Any) -> None:
-        """An article card as its title and link; other payloads as Rasa sends them."""
-        card = article_card(json_message)
-        if card is not None:
-            self._send_spans(recipient_id, card_spans(*card))
-            return
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+    async def send_card_spans(self, recipient_id: Text, spans: List[Span]) -> None:
+        """An article card, sent as any reply is (:class:`ArticleCardsAsLinks`)."""
+        self._send_spans(recipient_id, spans)
 
 
 def _point_at(client: Any, api_url: str) -> Any:

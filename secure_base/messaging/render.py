@@ -362,3 +362,25 @@ def article_card(custom: Any) -> Optional[tuple[str, str]]:
 def card_spans(title: str, url: str) -> list[Span]:
     """An article card as spans: its title, then its link on a line of its own."""
     return [Span("text", f"{title}\n"), Span("link", url, url)]
+
+
+class ArticleCardsAsLinks:
+    """Output-channel mixin: the web widget's article cards sent as a title and a link.
+
+    Put it before Rasa's output class; the channel says how spans are sent
+    (:meth:`send_card_spans`), and any other custom payload goes to Rasa's own
+    ``send_custom_json``.
+    """
+
+    async def send_card_spans(self, recipient_id: str, spans: list[Span]) -> None:
+        """Sends ``spans`` to ``recipient_id`` the way the channel sends replies."""
+        raise NotImplementedError
+
+    async def send_custom_json(self, recipient_id: str, json_message: Any,
+                               **kwargs: Any) -> None:
+        """An article card as its title and link; other payloads as Rasa sends them."""
+        card = article_card(json_message)
+        if card is not None:
+            await self.send_card_spans(recipient_id, card_spans(*card))
+            return
+        await super().send_custom_json(recipient_id, json_message, **kwargs)  # type: ignore[misc]

@@ -38,10 +38,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from secure_base.messaging.delivery import ReliableSlackBot
 from secure_base.messaging.render import (
     SLACK_MAX_BLOCK_CHARS,
+    ArticleCardsAsLinks,
     Span,
-    article_card,
     button_title,
-    card_spans,
     link_button,
     plain_text,
     reply_spans,
@@ -135,7 +134,7 @@ def fallback_text(spans: List[Span]) -> str:
     return text if len(text) <= MAX_FALLBACK_CHARS else text[:MAX_FALLBACK_CHARS - 1] + "…"
 
 
-class BlockSlackBot(ReliableSlackBot):
+class BlockSlackBot(ArticleCardsAsLinks, ReliableSlackBot):
     """Rasa's Slack output, sending Block Kit sections and buttons within Slack's limits.
 
     Each post is delivered with retries (:class:`ReliableSlackBot`).
@@ -161,14 +160,9 @@ class BlockSlackBot(ReliableSlackBot):
         await self._send_blocks(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs),
                                 button_blocks(buttons))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
-        """An article card as its title and link; other payloads as Rasa sends them."""
-        card = article_card(json_message)
-        if card is not None:
-            await self._send_blocks(recipient_id, card_spans(*card))
-            return
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+    async def send_card_spans(self, recipient_id: Text, spans: List[Span]) -> None:
+        """An article card, sent as any reply is (:class:`ArticleCardsAsLinks`)."""
+        await self._send_blocks(recipient_id, spans)
 
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:

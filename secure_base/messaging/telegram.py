@@ -41,10 +41,9 @@ from secure_base.logsafe import describe_error
 from secure_base.messaging.delivery import ReliableTelegramOutput
 from secure_base.messaging.render import (
     TELEGRAM_MAX_CHARS,
+    ArticleCardsAsLinks,
     Span,
-    article_card,
     button_title,
-    card_spans,
     link_button,
     plain_text,
     reply_spans,
@@ -118,7 +117,7 @@ def inline_keyboard(buttons: List[Dict[Text, Any]]) -> InlineKeyboardMarkup:
     return keyboard
 
 
-class ApiTelegramOutput(ReliableTelegramOutput, TelegramOutput):
+class ApiTelegramOutput(ArticleCardsAsLinks, ReliableTelegramOutput, TelegramOutput):
     """Rasa's Telegram output, calling ``SECURE_BASE_TELEGRAM_API_URL``.
 
     Rasa's handler asks Telegram who the bot is (``getMe``) for every update; the answer
@@ -163,14 +162,9 @@ class ApiTelegramOutput(ReliableTelegramOutput, TelegramOutput):
         await self._send_spans(recipient_id, reply_spans(text, kwargs.get("utter_action"), kwargs),
                                inline_keyboard(buttons))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
-        """An article card as its title and link; other payloads as Rasa sends them."""
-        card = article_card(json_message)
-        if card is not None:
-            await self._send_spans(recipient_id, card_spans(*card))
-            return
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+    async def send_card_spans(self, recipient_id: Text, spans: List[Span]) -> None:
+        """An article card, sent as any reply is (:class:`ArticleCardsAsLinks`)."""
+        await self._send_spans(recipient_id, spans)
 
 
 class VerifiedTelegramInput(TelegramInput):
