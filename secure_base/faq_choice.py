@@ -66,6 +66,11 @@ def _words(words: Sequence[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
 
 
+def _terms(entry: dict) -> list:
+    """An ambiguous entry's words: ``term`` (one) or ``terms`` (several ways to say it)."""
+    return list(entry.get("terms") or [entry["term"]])
+
+
 def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
     """Reads and checks the thresholds and titles.
 
@@ -81,7 +86,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
         titles={str(k): str(v) for k, v in (data.get("titles") or {}).items()},
         ambiguous=tuple(
             AmbiguousTerm(
-                pattern=_words([str(entry["term"])]),
+                pattern=_words([str(t) for t in _terms(entry)]),
                 settled_by={str(k): _words([str(w) for w in v])
                             for k, v in entry["settled_by"].items()},
             )
@@ -91,7 +96,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ClarifySettings:
     for entry in data.get("ambiguous") or []:
         unknown = set(entry["settled_by"]) - set(TOPIC_KEYS)
         if unknown or len(entry["settled_by"]) < 2:
-            raise ValueError(f"{path.name}: ambiguous '{entry['term']}' needs two or more "
+            raise ValueError(f"{path.name}: ambiguous '{_terms(entry)[0]}' needs two or more "
                              f"topic keys (unknown: {sorted(unknown)})")
     for name in ("min_confidence", "min_margin"):
         if not 0.0 <= getattr(settings, name) <= 1.0:

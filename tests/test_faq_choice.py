@@ -122,3 +122,24 @@ def test_the_topic_under_discussion_settles_a_close_call() -> None:
     assert choose(ranking, text="why?", last_topic="internal_working_model") == Choice(
         "internal_working_model"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tell me about the secure thing", "can u explain the secure stuff my prof mentions",
+     "what is that secure idea everyone talks about"],
+)
+def test_a_vague_pointer_at_secure_asks_between_the_three_secure_topics(text: str) -> None:
+    ranking = [("secure_attachment", 0.8), ("secure_base", 0.1)]
+    assert choose(ranking, text=text) == Choice(
+        None, ("secure_attachment", "secure_base", "earned_secure_attachment"))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("the secure thing you can earn later in life", "earned_secure_attachment"),
+     ("the secure base thing therapists talk about", "secure_base"),
+     ("what does secure attachment mean", "secure_attachment")],
+)
+def test_words_that_settle_which_secure_topic_answer_it(text: str, key: str) -> None:
+    assert choose([(key, 0.8), ("self_worth", 0.1)], text=text) == Choice(key)
