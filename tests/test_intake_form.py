@@ -816,6 +816,21 @@ async def test_a_format_preference_where_a_number_was_asked() -> None:
     assert sim.slots["contact_method"] == "phone" and sim.asking == "phone"
 
 
+async def test_a_change_of_mind_after_the_number_switches_and_drops_the_number() -> None:
+    sim = await consented()
+    await until(sim, "phone", contact="Phone")
+    said = await sim.say("My number is 614-555-0187. Actually, on reflection, I would rather "
+                         "you used email after all, as I often miss calls.")
+    assert said == ["utter_intake_contact_switched"]
+    assert sim.slots["contact_method"] == "email" and sim.asking == "email"
+    assert sim.slots["phone"] is None
+    # A number with nothing after it that changes the method is simply kept.
+    sim = await consented()
+    await until(sim, "phone", contact="Phone")
+    await sim.say("sure, 614-555-0187, call or text is fine")
+    assert sim.slots["phone"] == "+16145550187" and sim.asking != "email"
+
+
 @pytest.mark.parametrize(
     ("slot", "bad", "way_forward"),
     [

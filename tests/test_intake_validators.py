@@ -20,6 +20,7 @@ from secure_base.intake.validators import (
     looks_like_question,
     match_choice,
     match_contact_method,
+    method_named_after_detail,
     normalise_phone,
     parse_age,
     parse_yes_no,
@@ -457,3 +458,19 @@ def test_contact_method_with_several_mentions(text: str, expected: str | None) -
 )
 def test_a_name_is_cut_before_another_detail(text: str, name: str) -> None:
     assert validate_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My number is 614-555-0187. Actually, I would rather you used email.", "email"),
+        ("jo@example.com - on second thought just call me", "phone"),
+        ("it's jo@example.com, texting is better though", "phone"),
+        ("614-555-0187, I'd rather you call than text", "phone"),
+        ("614-555-0187 is my cell, email me too", None),
+        ("614-555-0187", None),
+        ("actually email is better", None),
+    ],
+)
+def test_a_change_of_mind_after_a_detail_names_the_method(text: str, expected) -> None:
+    assert method_named_after_detail(text) == expected

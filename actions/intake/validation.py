@@ -60,6 +60,7 @@ from secure_base.intake.validators import (
     licensed_region_of,
     match_choice,
     match_contact_method,
+    method_named_after_detail,
     normalise,
     parse_age,
     parse_yes_no,
@@ -474,8 +475,13 @@ class ValidateIntakeForm(IntakeFormBase):
         if not turn.is_fresh(slot) or not isinstance(value, str):
             return None
         if "@" in value or any(char.isdigit() for char in value):
-            return None
-        method = match_contact_method(value)
+            # "My number is 614-555-0187. Actually, email is better": the other method
+            # wins and the detail given first is not kept.
+            method = method_named_after_detail(value)
+            if method != OTHER_CONTACT[slot]:
+                return None
+        else:
+            method = match_contact_method(value)
         if method == slot:
             turn.say(NEED_DETAIL[slot])
             return {slot: None}

@@ -827,6 +827,34 @@ def match_contact_method(text: Any) -> Optional[str]:
     return methods[0]
 
 
+# The last address or number in an answer, and the words that turn what follows it into
+# a change of mind ("My number is 614-555-0187. Actually, I'd rather you used email").
+_DETAIL_GIVEN = re.compile(r"\S+@\S+|\+?\d[\d\s().-]{5,}\d")
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:actually|on reflection|on second thought|second thoughts|instead|rather|changed? my "
+    r"mind|scratch that|never ?mind|better|prefer)\b"
+)
+
+
+def method_named_after_detail(text: Any) -> Optional[str]:
+    """The contact method a change of mind after a given address or number asks for.
+
+    "My number is 614-555-0187. Actually, I would rather you used email" gives
+    ``"email"``; an answer without a detail, or without a change-of-mind word after it,
+    gives ``None``.
+    """
+    if not isinstance(text, str):
+        return None
+    details = list(_DETAIL_GIVEN.finditer(text))
+    if not details:
+        return None
+    after = text[details[-1].end():]
+    if not _CHANGE_OF_MIND.search(normalise(after)):
+        return None
+    method = match_contact_method(after)
+    return method if method in ("email", "phone") else None
+
+
 PAYMENT_CHOICES = (
     Choice(
         "insurance",
