@@ -12,9 +12,11 @@
 3. A question that asks for reading (:mod:`secure_base.reading_requests`) gets the
    articles on that topic, in the same reply (after the answer when the message also
    asks a question of its own).
-4. An answer already given in this session is not repeated word for word: a short
+4. A question that asks for an example of the topic (:mod:`secure_base.example_requests`)
+   gets its everyday example (``utter_example_<key>``).
+5. An answer already given in this session is not repeated word for word: a short
    pointer (``utter_mentioned_above`` + ``utter_short_<key>``) and one offer instead.
-5. Otherwise the answer (``utter_faq/<key>``), with the reading offer as its buttons when
+6. Otherwise the answer (``utter_faq/<key>``), with the reading offer as its buttons when
    due (``actions.articles.may_offer_reading``): one offer per reply, not two.
 
 ``action_explain_simpler`` ("simpler please") gives the short version of the topic under
@@ -41,6 +43,7 @@ from actions.articles import (
     send_recommendations,
 )
 from actions.common import latest_faq_key, named_topics, response_name
+from secure_base.example_requests import asks_for_example
 from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
 from secure_base.feelings import detect_feeling
 from secure_base.reading_requests import asks_a_question_too, is_reading_request
@@ -151,6 +154,11 @@ class ActionAnswerFaq(Action):
             )
 
         events: List[EventType] = [SlotSet(LAST_TOPIC_SLOT, key)]
+        example = f"utter_example_{key}"
+        if asks_for_example(text) and example in responses:
+            # "An example of the anxious one, in dating?": the example, not the answer.
+            dispatcher.utter_message(response=example)
+            return events
         answer = f"{FAQ_RESPONSES}/{key}"
         short = f"utter_short_{key}"
         if answer in answers_given(tracker) and short in responses:

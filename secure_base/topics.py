@@ -90,6 +90,7 @@ COMPARE_PAIRS = (
     ("boundaries_without_guilt", "therapy_boundaries"),
     ("earned_secure_attachment", "secure_attachment"),
     ("attunement", "co_regulation"),
+    ("co_regulation", "emotional_regulation"),
 )
 
 KEYWORDS_FILE = Path(__file__).with_name("topic_keywords.yml")

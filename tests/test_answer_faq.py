@@ -360,3 +360,30 @@ def test_articles_fixture_has_the_topics_these_tests_use() -> None:
     topics = " ".join(t for t, _, _ in ARTICLES.values())
     for key in ("anxious_attachment", "boundaries_without_guilt", "co_regulation"):
         assert key in topics
+
+
+async def test_a_question_asking_for_an_example_gets_the_topics_example() -> None:
+    history = [user("anxious vs avoidant?", "faq", (("anxious_attachment", 0.9),)),
+               bot("utter_faq/anxious_attachment")]
+    events, messages = await run(
+        ActionAnswerFaq(),
+        history + [user("could you give an example of the anxious one? like in dating", "faq",
+                        (("anxious_attachment", 0.8),))],
+    )
+    assert names(messages) == ["utter_example_anxious_attachment"]
+    assert slot(events, "last_topic") == "anxious_attachment"
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("could you give me an example?", True),
+     ("another example of co-regulation, at work this time", True),
+     ("example pls", True),
+     ("what would that look like in a couple", True),
+     ("do you have any examples of earned security", True),
+     ("for example, I check his phone all the time. is that anxious?", False),
+     ("what is anxious attachment", False)],
+)
+def test_asks_for_example(text: str, asks: bool) -> None:
+    from secure_base.example_requests import asks_for_example
+    assert asks_for_example(text) is asks

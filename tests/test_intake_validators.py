@@ -474,3 +474,20 @@ def test_a_name_is_cut_before_another_detail(text: str, name: str) -> None:
 )
 def test_a_change_of_mind_after_a_detail_names_the_method(text: str, expected) -> None:
     assert method_named_after_detail(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hm thats more than i thought. lets stop here ill think about it",
+     "hmm i think ill say no to the intake for now, i need to look at my budget first. sorry!!",
+     "wait actually nvm ill just email them. thats all thx",
+     "nvm"],
+)
+def test_more_ways_to_stop(text: str) -> None:
+    assert stop_wish(text) == "stop"
+
+
+@pytest.mark.parametrize(
+    "text", ["i will pass", "I'll think about it", "I want to stop pushing people away"])
+def test_not_a_stop_on_its_own(text: str) -> None:
+    assert stop_wish(text) is None

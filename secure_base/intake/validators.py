@@ -396,7 +396,8 @@ _STOP_LEAD = (
 _STOP_TAIL = (
     r"(?:\s(?:this|it|the intake|this intake|the form|this form|the questions|these questions"
     r"|now|here|please|for now|thanks|thank you|sorry|right now|after all|anymore|any more"
-    r"|then|ok|okay))*"
+    r"|then|ok|okay|(?:i ll|ill|i will) (?:think (?:about it|it over)|come back(?: later)?)"
+    r"|and think (?:about it|it over)))*"
 )
 _PAUSE_CORE = (
     r"maybe later|later|later please|not right now|pause|pause it|can we pause"
@@ -419,6 +420,7 @@ _STOP_CORE = (
     r"|i want to quit the questionnaire|i don t want to do this form"
     r"|let s stop here cancel it|never mind quit|stop this please"
     r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this|yet)"
+    r"|nvm|(?:i ll|ill|i will|i m going to|gonna) (?:say no|pass) (?:to|on) (?:the|this) intake"
     r"|(?:let s |lets |i ll |i will |i shall |can we |i |i d like to |i would like to "
     r"|i want to )?stop here(?: for (?:now|today))?"
 )
@@ -451,6 +453,8 @@ _CLAUSE_STOP_CORE = (
     r"|(?:i m |i am )?not (?:quite |really )?ready (?:to do this|for this)"
     r"|i don t want to do this|i don t want to continue|i don t want to do the form"
     r"|i changed my mind|i ve changed my mind|stop asking me questions"
+    r"|(?:i ll|ill|i will|i m going to|gonna) (?:say no|pass) (?:to|on) (?:the|this) intake"
+    r"|(?:nvm|never ?mind) (?:i ll|ill|i will) (?:just )?(?:email|call|phone|ring) (?:them|you)"
     r"|get me out of (?:here|this|this form)|discard my intake|cancel my application"
     r"|end (?:the|this) (?:intake|form)|stop (?:the|this) (?:intake|form|questionnaire)"
 )
