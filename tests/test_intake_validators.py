@@ -491,3 +491,28 @@ def test_more_ways_to_stop(text: str) -> None:
     "text", ["i will pass", "I'll think about it", "I want to stop pushing people away"])
 def test_not_a_stop_on_its_own(text: str) -> None:
     assert stop_wish(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Pennsylvania. One further question: roughly how long does therapy take?", "Pennsylvania."),
+     ("portland, maine", "portland, maine")],
+)
+def test_a_region_with_a_question_beside_it_keeps_the_statement(text: str, expected: str) -> None:
+    assert validate_region(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["hold on how much is a session if i pay myself. and do you do evenings", "Maine?"])
+def test_a_region_answer_that_is_all_question_is_no_region(text: str) -> None:
+    with pytest.raises(InvalidAnswer):
+        validate_region(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("and do you do evenings", True), ("hold on, how much is a session", True),
+     ("btw is it private", True), ("ok", False), ("actually Maine", False)],
+)
+def test_words_before_a_question_do_not_hide_it(text: str, question: bool) -> None:
+    assert looks_like_question(text) is question

@@ -143,9 +143,16 @@ def looks_like_question(text: Any) -> bool:
         return False
     if "?" in stripped:
         return True
-    norm = normalise(stripped)
+    norm = _QUESTION_LEAD.sub("", normalise(stripped))
     words = norm.split()
     return bool(words) and (words[0] in QUESTION_WORDS or bool(_INDIRECT_QUESTION.search(norm)))
+
+
+# Words people put before a question ("hold on, how much is...", "and do you do evenings").
+_QUESTION_LEAD = re.compile(
+    r"^((hold on|hang on|one more thing|quick question|sorry|also|and|but|oh|ok|okay|so|wait"
+    r"|actually|hmm+|um+|well|btw|by the way)\s+)+"
+)
 
 
 # Where one sentence ends and the next begins (after its punctuation).
@@ -958,13 +965,17 @@ def validate_region(text: Any) -> str:
     """Return the region or state as typed (trimmed).
 
     Raises:
-        InvalidAnswer: When it is empty, a payload or implausibly long.
+        InvalidAnswer: When it is empty, a payload, implausibly long or only a question.
 
     """
     value = validate_free_text(text, MAX_REGION_LENGTH)
-    if "?" in value:
+    # "Pennsylvania. One more question: how long does therapy take?" keeps the statement
+    # (the question beside it is answered); a message that is all question is no region.
+    sentences = [part.strip() for part in _SENTENCES.split(value) if part.strip()]
+    statements = [part for part in sentences if not looks_like_question(part)]
+    if not statements:
         raise InvalidAnswer("Which state or region do you live in? For example: Maine.")
-    return value
+    return value if len(statements) == len(sentences) else " ".join(statements)
 
 
 def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional[str]:
