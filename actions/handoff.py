@@ -46,6 +46,8 @@ from secure_base.callback import (
 from secure_base.callback.store import mark_notified, record_from_slots, submit_callback
 from secure_base.intake.validators import (
     Choice,
+    InvalidAnswer,
+    best_times_in,
     contact_details_in,
     find_email_address,
     find_phone_number,
@@ -158,6 +160,20 @@ def is_declined(slots: dict[str, Any]) -> bool:
 _TYPED_ANSWER = {"recheck_stored": True, "payload_is_no_answer": True}
 
 
+def times_beside(turn: Turn, value: Any) -> SlotValues:
+    """The best times given with the number or address ("..., the afternoon suits me").
+
+    Only for a fresh answer, and only while the times question is still open.
+    """
+    if not isinstance(value, str) or turn.tracker.slots.get(TIMES_SLOT):
+        return {}
+    try:
+        times = validate_free_text(best_times_in(value))
+    except InvalidAnswer:  # nothing said about times, or too long to be only that
+        return {}
+    return {TIMES_SLOT: times}
+
+
 class ValidateCallbackForm(IntakeFormBase):
     """Validates ``callback_form`` and decides which of its questions apply."""
 
@@ -229,19 +245,26 @@ class ValidateCallbackForm(IntakeFormBase):
                 ((kind, detail),) = details.items()
                 method = METHOD_PHONE if kind == "phone" else METHOD_EMAIL
                 slot = PHONE_SLOT if kind == "phone" else EMAIL_SLOT
-                return {METHOD_SLOT: method, slot: detail}
+                return {METHOD_SLOT: method, slot: detail, **times_beside(turn, value)}
         return self.check_choice(turn, METHOD_SLOT, value, choices=CALLBACK_CONTACT_CHOICES)
 
-    validate_callback_phone = answer_validator(
-        IntakeFormBase.check_parsed, PHONE_SLOT,
-        "The phone number, alone or in a sentence, as E.164 (US unless a code is given).",
-        parse=find_phone_number, invalid_response="utter_intake_invalid_phone", **_TYPED_ANSWER,
-    )
-    validate_callback_email = answer_validator(
-        IntakeFormBase.check_parsed, EMAIL_SLOT,
-        "The e-mail address, alone or in a sentence (syntax only, normalised; no DNS).",
-        parse=find_email_address, invalid_response="utter_intake_invalid_email", **_TYPED_ANSWER,
-    )
+    def validate_callback_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """The phone number, alone or in a sentence, as E.164 (US unless a code is given)."""
+        turn = Turn(dispatcher, tracker, domain)
+        values = self.check_parsed(turn, PHONE_SLOT, value, parse=find_phone_number,
+                                   invalid_response="utter_intake_invalid_phone", **_TYPED_ANSWER)
+        return {**values, **times_beside(turn, value)} if values.get(PHONE_SLOT) else values
+
+    def validate_callback_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """The e-mail address, alone or in a sentence (syntax only, normalised; no DNS)."""
+        turn = Turn(dispatcher, tracker, domain)
+        values = self.check_parsed(turn, EMAIL_SLOT, value, parse=find_email_address,
+                                   invalid_response="utter_intake_invalid_email", **_TYPED_ANSWER)
+        return {**values, **times_beside(turn, value)} if values.get(EMAIL_SLOT) else values
     validate_callback_times = answer_validator(
         IntakeFormBase.check_parsed, TIMES_SLOT, "When suits the person (free text).",
         parse=validate_free_text, invalid_response="utter_intake_invalid_text", **_TYPED_ANSWER,

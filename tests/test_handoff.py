@@ -302,6 +302,30 @@ async def test_a_number_or_address_given_for_the_method_names_it_and_is_kept(
     assert sim.asking == "callback_times"
 
 
+@pytest.mark.parametrize("step", ["method", "detail"])
+async def test_best_times_given_with_the_address_are_kept_and_not_asked(step: str) -> None:
+    sim = CallbackSim()
+    await sim.start()
+    await sim.say("Yes", intent="affirm")
+    await sim.say("Robert")
+    if step == "detail":
+        await sim.say("Email")
+    await sim.say("By email at robert@example.com, please, and I would prefer to be "
+                  "contacted in the afternoon.")
+    assert sim.slots["callback_email"] == "robert@example.com"
+    assert sim.slots["callback_times"] == "I would prefer to be contacted in the afternoon"
+    assert sim.asking is None and "callback_times" not in sim.asked
+
+
+async def test_a_number_without_times_still_asks_for_them() -> None:
+    sim = CallbackSim()
+    await sim.start()
+    await sim.say("Yes", intent="affirm")
+    await sim.say("Robin")
+    await sim.say("cell 207 555 0187 dont leave a voicemail tho")
+    assert sim.asking == "callback_times" and not sim.slots.get("callback_times")
+
+
 async def test_email_route_validates_the_address_and_skips_the_phone() -> None:
     sim = CallbackSim()
     await sim.start()

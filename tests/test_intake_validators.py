@@ -10,6 +10,7 @@ from secure_base.intake.validators import (
     CONTACT_CHOICES,
     PAYMENT_CHOICES,
     InvalidAnswer,
+    best_times_in,
     find_email_address,
     find_phone_number,
     format_choices,
@@ -516,3 +517,16 @@ def test_a_region_answer_that_is_all_question_is_no_region(text: str) -> None:
 )
 def test_words_before_a_question_do_not_hide_it(text: str, question: bool) -> None:
     assert looks_like_question(text) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "times"),
+    [("By email at r@example.com, please, and I would prefer the afternoon.",
+      "I would prefer the afternoon"),
+     ("512 555 0147, after 5 on weekdays or friday morning",
+      "after 5 on weekdays or friday morning"),
+     ("cell 207 555 0187 dont leave a voicemail tho", None),
+     ("r@example.com", None)],
+)
+def test_best_times_beside_a_contact_detail(text: str, times) -> None:
+    assert best_times_in(text) == times

@@ -1000,6 +1000,31 @@ def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional
     return None
 
 
+# Words that say when someone can be reached ("in the afternoon", "after 5 on weekdays").
+_TIME_WORDS = re.compile(
+    r"\b(?:mornings?|afternoons?|evenings?|nights?|noon|lunch ?time|weekdays?|weekends?"
+    r"|mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|saturdays?|sundays?"
+    r"|mon|tues?|wed|thurs?|fri|sat|sun|any ?time|(?:after|before|between|around|from) \d{1,2}"
+    r"|\d{1,2} ?(?:am|pm)|\d{1,2}:\d{2})\b",
+    re.IGNORECASE,
+)
+# Where the parts of a message with a contact detail and a time split.
+_TIME_CLAUSE_BREAK = re.compile(r"[.;,!]+\s*|\s+(?:and|but)\s+", re.IGNORECASE)
+
+
+def best_times_in(text: str) -> Optional[str]:
+    """The part of an answer that says when to call ("... and the afternoon suits me").
+
+    Only clauses with a time word and without the address or number itself, joined;
+    ``None`` when the answer says nothing about times.
+    """
+    clauses = [re.sub(r"^(?:and|but|or|also)\s+", "", part.strip(), flags=re.IGNORECASE)
+               for part in _TIME_CLAUSE_BREAK.split(text or "")]
+    timed = [part for part in clauses
+             if part and _TIME_WORDS.search(part) and not _DETAIL_GIVEN.search(part)]
+    return "; ".join(timed) or None
+
+
 def contact_details_in(text: str) -> dict[str, str]:
     """The email address and phone number an answer holds, where they are valid."""
     details = {}
