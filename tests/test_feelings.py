@@ -85,3 +85,22 @@ def test_lexicon_rejects_a_malformed_group(tmp_path: Path) -> None:
     bad.write_text("lonely: [lonely]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="generic"):
         load_lexicon(bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["My husband died two years ago this March and the house is very quiet",
+     "12 hour shift, we lost a patient around 4am and the family was screaming at us. I did "
+     "everything right but still, I came home and locked myself in the bathroom for an hour",
+     "a guy at my work killed himself last month and my son keeps asking about it",
+     "My wife passed away in March after a long illness"],
+)
+def test_a_loss_is_met_as_a_loss(text: str) -> None:
+    feeling = detect_feeling(text)
+    assert feeling is not None and feeling.name == "loss"
+
+
+@pytest.mark.parametrize("text", ["my phone died lol", "what is grief therapy like"])
+def test_no_loss_in_a_dead_phone_or_a_question_about_grief(text: str) -> None:
+    feeling = detect_feeling(text)
+    assert feeling is None or feeling.name != "loss"
