@@ -138,3 +138,45 @@ def test_an_unsure_yes_is_asked_again_not_taken_as_safe():
     assert next_crisis_action(state) == FOLLOW_UP_UNCLEAR
     sure = UserUttered(text="yes", intent={"name": "affirm", "confidence": 0.97})
     assert next_crisis_action(tracker(*CRISIS_TURN, sure)) == FOLLOW_UP_SAFE
+
+
+def flagged_reply(text: str, layer: str, rule: str | None) -> UserUttered:
+    """A reply the safety net flagged as crisis, with its decision in the parse data."""
+    decision = {"fired": True, "tier": "acute", "layer": layer, "rule": rule, "category": "self"}
+    return UserUttered(text=text, intent={"name": "crisis", "confidence": 1.0},
+                       parse_data={"crisis_safety_net": decision})
+
+
+REASSURANCE = ("Oh, please don't worry, I am not going to do anything foolish. I have the cat "
+               "to feed and my daughter to think of.")
+
+
+@pytest.mark.parametrize("layer", ["risk_classifier", "classifier"])
+def test_a_plain_reassurance_read_as_risk_by_a_classifier_is_taken_as_safe(layer: str):
+    state = tracker(*CRISIS_TURN, flagged_reply(REASSURANCE, layer, None))
+    assert next_crisis_action(state) == FOLLOW_UP_SAFE
+
+
+@pytest.mark.parametrize(
+    ("text", "layer", "rule", "turns"),
+    [
+        # A curated rule matched: the crisis response again, whatever else it says.
+        (REASSURANCE, "patterns", "self_harm_plan", CRISIS_TURN),
+        (REASSURANCE, "risk_classifier", "self_harm_plan", CRISIS_TURN),
+        # A word of doubt beside the reassurance.
+        ("i'm safe but not for long", "risk_classifier", None, CRISIS_TURN),
+        ("i won't do anything tonight", "risk_classifier", None, CRISIS_TURN),
+        # No safety question was open: a reassurance out of the blue is not excused.
+        (REASSURANCE, "risk_classifier", None, ()),
+    ],
+)
+def test_reassurances_never_excuse_a_rule_a_doubt_or_a_fresh_crisis(text, layer, rule, turns):
+    state = tracker(*turns, flagged_reply(text, layer, rule))
+    assert next_crisis_action(state) == CRISIS_RESPONSE
+
+
+def test_the_policy_names_the_safety_nets_layers():
+    from secure_base.nlu import crisis_safety_net as net
+    from secure_base.policies import crisis_policy as policy
+    assert {policy.LAYER_RISK_CLASSIFIER, policy.LAYER_INTENT_CLASSIFIER} == {
+        net.LAYER_RISK, net.LAYER_CLASSIFIER}

@@ -33,6 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from secure_base.crisis import (
     ANSWER_QUESTION_ACTION,
+    CLASSIFIER_LAYER,
     CRISIS_INTENT,
     CRISIS_RECORD_ACTION,
     CRISIS_RESPONSE,
@@ -44,7 +45,14 @@ from secure_base.crisis import (
     FOLLOW_UP_UNSAFE,
     QUESTION_INTENT,
     SAFE_INTENT,
+    SAFETY_NET_PROPERTY,
 )
+from secure_base.crisis.reassurances import is_reassurance
+
+# The safety net's layers whose crisis a plain reassurance may set aside (never the
+# curated rules' "patterns" layer); see secure_base/nlu/crisis_safety_net.py.
+LAYER_RISK_CLASSIFIER = "risk_classifier"
+LAYER_INTENT_CLASSIFIER = CLASSIFIER_LAYER
 
 # The fixed sequence that answers a crisis message.
 CRISIS_SEQUENCE = (CRISIS_RESPONSE, CRISIS_RECORD_ACTION, ACTION_LISTEN_NAME)
@@ -139,6 +147,21 @@ def follow_up_plan(previous: Optional[Text], intent: Optional[Text],
     return _FOLLOW_UPS[previous].get(_answer_kind(intent, confidence))
 
 
+def reassures_without_rule(parse_data: Dict[Text, Any]) -> bool:
+    """Whether a crisis-flagged reply is a plain reassurance that no crisis rule matched.
+
+    The safety net's decision (``crisis_safety_net``) names the curated rule when one
+    matched; only the classifiers' reading of a reassurance such as "I'm not going to
+    hurt myself" is set aside (:mod:`secure_base.crisis.reassurances`).
+    """
+    decision = parse_data.get(SAFETY_NET_PROPERTY) or {}
+    if decision.get("rule") not in (None, "top_intent", "intent_ranking"):
+        return False
+    if decision.get("layer") not in (LAYER_RISK_CLASSIFIER, LAYER_INTENT_CLASSIFIER):
+        return False
+    return is_reassurance(str(parse_data.get("text") or ""))
+
+
 def actions_since_last_user_message(tracker: DialogueStateTracker) -> List[Text]:
     """Names of the actions run since the latest user message, oldest first."""
     names: List[Text] = []
@@ -159,6 +182,10 @@ def next_crisis_action(tracker: DialogueStateTracker) -> Optional[Text]:
     intent = latest.intent.get("name")
     if intent == CRISIS_INTENT:
         plan: Optional[Tuple[Text, ...]] = CRISIS_SEQUENCE
+        previous = last_bot_action(tracker)
+        if previous in _FOLLOW_UPS and reassures_without_rule(latest.parse_data):
+            # "Please don't worry, I'm not going to do anything": "yes, I'm safe".
+            plan = _FOLLOW_UPS[previous].get("yes") or CRISIS_SEQUENCE
     else:
         confidence = float(latest.intent.get("confidence") or 0.0)
         plan = follow_up_plan(last_bot_action(tracker), intent, confidence)

@@ -1,0 +1,43 @@
+"""Reassurances: does a reply to "are you safe right now?" say plainly that they are?
+
+Read by the crisis policy (``secure_base/policies/crisis_policy.py``) only for the reply
+to a safety question, and only when no curated crisis rule matched the reply: then a
+plain statement of present safety ("please don't worry, I'm not going to do anything
+foolish") is acknowledged as "yes, I'm safe" instead of answered with a second full
+crisis response. The closed lists are in ``reassurances.yml``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+REASSURANCES_FILE = Path(__file__).with_name("reassurances.yml")
+
+
+def _plain(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"\bim\b", "i'm", text)
+    text = re.sub(r"\bwont\b", "won't", text)
+    return " " + " ".join(re.findall(r"[a-z0-9']+", text)) + " "
+
+
+@lru_cache(maxsize=1)
+def _lists() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    data = yaml.safe_load(REASSURANCES_FILE.read_text(encoding="utf-8"))
+    return (tuple(_plain(p) for p in data["phrases"]),
+            tuple(_plain(w) for w in data["never_with"]))
+
+
+def is_reassurance(text: str | None) -> bool:
+    """Whether ``text`` says plainly that the person is safe, with no word of doubt.
+
+    "Oh, please don't worry, I am not going to do anything foolish." is; "I'm safe but
+    not for long", "i won't do anything tonight" are not.
+    """
+    plain = _plain(text or "")
+    phrases, never = _lists()
+    return any(p in plain for p in phrases) and not any(w in plain for w in never)
