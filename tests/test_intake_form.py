@@ -1108,3 +1108,16 @@ async def test_an_email_inside_a_sentence_is_accepted(text: str, stored: str) ->
     await until(sim, "email")
     assert await sim.say(text) == []
     assert sim.slots["email"] == stored and sim.asking == "region"
+
+
+async def test_a_name_given_with_the_consent_is_kept_and_not_asked() -> None:
+    sim = FormSim()
+    await sim.start()
+    await sim.say("yes thats fine, name is dana", intent="affirm")
+    assert sim.slots["preferred_name"] == "dana"
+    assert sim.asking == "age"
+    # Without a cue for a name, nothing but the consent is read.
+    sim = FormSim()
+    await sim.start()
+    await sim.say("Yes, please go ahead. Forgive me if I am slow.", intent="affirm")
+    assert sim.slots["preferred_name"] is None and sim.asking == "preferred_name"

@@ -530,3 +530,14 @@ def test_words_before_a_question_do_not_hide_it(text: str, question: bool) -> No
 )
 def test_best_times_beside_a_contact_detail(text: str, times) -> None:
     assert best_times_in(text) == times
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("yes thats fine, name is dana", "dana"), ("sure, you can call me Ruth.", "Ruth"),
+     ("Yes, please go ahead. Forgive me if I am slow.", None), ("yes", None),
+     ("yes, call me <b>x</b>", None)],
+)
+def test_a_name_beside_another_answer_needs_a_cue(text: str, name) -> None:
+    from secure_base.intake.validators import name_beside
+    assert name_beside(text) == name

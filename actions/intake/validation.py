@@ -61,6 +61,7 @@ from secure_base.intake.validators import (
     match_choice,
     match_contact_method,
     method_named_after_detail,
+    name_beside,
     normalise,
     parse_age,
     parse_yes_no,
@@ -350,11 +351,15 @@ class ValidateIntakeForm(IntakeFormBase):
         if not answer:
             turn.say("utter_intake_declined")
             return {CONSENT_SLOT: False}
+        # "yes thats fine, name is dana": the name question is answered too.
+        name = name_beside(value)
         return {
             CONSENT_SLOT: consent_version(domain),
             STARTED_AT_SLOT: datetime.now(UTC).isoformat(),
             SUBMISSION_ID_SLOT: None,
             URGENT_SLOT: False,
+            **({"preferred_name": name} if name and not tracker.get_slot("preferred_name")
+               else {}),
         }
 
     def validate_preferred_name(

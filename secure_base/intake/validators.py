@@ -687,6 +687,27 @@ def validate_name(text: Any) -> str:
     return name
 
 
+# Words that introduce a name inside another answer ("yes that's fine, name is dana").
+_NAME_CUE = re.compile(r"\b(?:my name is|name is|call me|i m called|i am called)\s+\w")
+
+
+def name_beside(text: Any) -> Optional[str]:
+    """A name given inside another answer with a plain cue ("yes, call me Jo"), or ``None``.
+
+    Only a clause that introduces a name ("my name is", "call me") counts, and the name
+    passes :func:`validate_name`.
+    """
+    if not isinstance(text, str):
+        return None
+    for clause in re.split(r"[,.;!]+|\s+and\s+", text):
+        if _NAME_CUE.search(normalise(clause)):
+            try:
+                return validate_name(clause.strip())
+            except InvalidAnswer:
+                return None
+    return None
+
+
 def validate_free_text(text: Any, max_length: int = MAX_FREE_TEXT_LENGTH) -> str:
     """Return a free-text answer, trimmed and limited in length.
 
