@@ -153,6 +153,18 @@ def request_input(tracker: Tracker, answer_topic: Optional[str] = None) -> Reque
     )
 
 
+_REFERS_BACK = re.compile(
+    r"\b(?:on|about|regarding|for|re|covering)\s+(?:this|that|it|these|those)\b"
+    r"|\b(?:this|that|the same) (?:topic|subject|thing)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a request points at the topic just discussed ("an article on this")."""
+    return bool(_REFERS_BACK.search(text or ""))
+
+
 def plan_and_recommend(session: Session, request: RequestInput) -> Outcome:
     """Decides what the request is about and fetches the articles (runs in a worker thread).
 
@@ -168,6 +180,9 @@ def plan_and_recommend(session: Session, request: RequestInput) -> Outcome:
     elif request.answer_topic:
         topic = request.answer_topic
         query = request.text if request.text and query_terms(request.text) else None
+    elif fresh and refers_back(request.text) and request.last_topic in TOPIC_KEYS:
+        # "ok send me an article on this": the topic just discussed.
+        topic = request.last_topic
     elif fresh and topics_for_query(request.text):
         query = request.text
     elif fresh and request.message_topic and query_terms(request.text):

@@ -251,6 +251,18 @@ async def test_latest_faq_topic_is_used_for_a_plain_request(catalog) -> None:
     assert slot(events, "last_topic") == "co_regulation"
 
 
+async def test_an_article_on_this_is_on_the_topic_just_discussed(catalog) -> None:
+    tracker = make_tracker(
+        [user_event("what is co-regulation?", "faq", faq_key="co_regulation"),
+         user_event("example?", "ask_example"),
+         user_event("ok send me an article on this pls", "request_articles")],
+        slots={"last_topic": "boundaries_without_guilt"},
+    )
+    events, dispatcher = await recommend(tracker)
+    assert dispatcher.messages[1]["title"] in MAIN_BOUNDARY_TITLES
+    assert slot(events, "last_topic") == "boundaries_without_guilt"
+
+
 async def test_plain_request_with_nothing_to_go_on_starts_at_the_beginning(catalog) -> None:
     tracker = make_tracker([user_event("send me something to read", "request_articles")])
     _, dispatcher = await recommend(tracker)
