@@ -175,6 +175,9 @@ def choose(
         named = [k for k in named_topics if k in TOPIC_KEYS]
         return Choice(named[0]) if named else Choice(None)
     top_key, top = ranking[0]
+    if last_topic and not named_topics and points_back(text):
+        # "why do people end up like that?" after an answer: still that answer's topic.
+        return Choice(last_topic)
     for term in settings.ambiguous:
         options = term.options(text)
         if options and top_key in options and last_topic not in options:
@@ -188,6 +191,21 @@ def choose(
         if key in likely:
             return Choice(key)
     return Choice(None, tuple(likely))
+
+
+# A follow-up that points back at what was just explained ("why is that?", "why do people
+# end up like that?"), in a short message.
+_POINTS_BACK = re.compile(
+    r"\b(?:like (?:that|this)|that way|this way|(?:why|how) (?:is|was|does|did|do) "
+    r"(?:that|this|it)\b|(?:why|how) would (?:that|this|it)\b)",
+    re.IGNORECASE,
+)
+POINTS_BACK_MAX_WORDS = 25
+
+
+def points_back(text: str) -> bool:
+    """Whether a short message asks about what was just explained ("why is that?")."""
+    return len(text.split()) <= POINTS_BACK_MAX_WORDS and bool(_POINTS_BACK.search(text))
 
 
 _LEGACY_PAYLOAD = re.compile(r"^/faq/([a-z_]+)\s*$")

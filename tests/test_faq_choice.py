@@ -143,3 +143,19 @@ def test_a_vague_pointer_at_secure_asks_between_the_three_secure_topics(text: st
 )
 def test_words_that_settle_which_secure_topic_answer_it(text: str, key: str) -> None:
     assert choose([(key, 0.8), ("self_worth", 0.1)], text=text) == Choice(key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["why do people end up like that tho",
+     "Why is that? Why would a man keep others at arm's length when he plainly cares for them?"],
+)
+def test_a_follow_up_that_points_back_stays_on_the_topic(text: str) -> None:
+    ranking = [("adult_relationship_patterns", 0.6), ("avoidant_attachment", 0.2)]
+    assert choose(ranking, text=text, last_topic="avoidant_attachment") == Choice(
+        "avoidant_attachment")
+    # Without a topic under discussion, the ranking decides as usual.
+    assert choose(ranking, text=text) == Choice("adult_relationship_patterns")
+    # A topic named in the message wins.
+    assert choose(ranking, ["self_worth"], text=text,
+                  last_topic="avoidant_attachment") != Choice("avoidant_attachment")
