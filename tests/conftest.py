@@ -23,6 +23,8 @@ from secure_base.db import make_engine
 from secure_base.schema import create_schema
 
 if TYPE_CHECKING:
+    from tests.fake_provider import FakeProvider
+    from tests.receivers import HttpReceiver
     from tests.stack import Stack
 
 POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
@@ -148,6 +150,75 @@ def started_stack(data_dir: Path) -> Iterator[Stack]:
 def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
     """The real action server and Rasa server with the latest trained model."""
     yield from started_stack(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="session")
+def fake_provider() -> Iterator[FakeProvider]:
+    """The providers' APIs (tests/fake_provider.py), one server for the whole run."""
+    from tests.fake_provider import FakeProvider
+
+    fake = FakeProvider()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def provider(fake_provider: FakeProvider) -> FakeProvider:
+    """The shared fake provider with no calls recorded and nothing scripted."""
+    fake_provider.reset()
+    return fake_provider
+
+
+@pytest.fixture(scope="session")
+def staff_receiver() -> Iterator[HttpReceiver]:
+    """A local webhook receiver for staff notifications, one for the whole run."""
+    import threading
+
+    from tests.receivers import HttpReceiver, _Handler, _Server
+
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.requests, server.status, server.delay = [], 200, 0.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield HttpReceiver(server)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def staff(staff_receiver: HttpReceiver) -> HttpReceiver:
+    """The shared staff receiver with nothing received, answering 200."""
+    staff_receiver.requests.clear()
+    staff_receiver.respond_with(200)
+    return staff_receiver
+
+
+@pytest.fixture(scope="session")
+def messaging_stack_session(fake_provider: FakeProvider, staff_receiver: HttpReceiver,
+                            tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
+    """The real servers with every messaging channel on (tests/messaging_stack.py),
+    started once for all the messaging modules."""
+    from tests.messaging_stack import start_messaging_stack
+    from tests.stack import latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    running = start_messaging_stack(tmp_path_factory.mktemp("messaging"), model,
+                                    fake_provider.url, staff_receiver.url)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def messaging_stack(messaging_stack_session: Stack, provider: FakeProvider,
+                    staff: HttpReceiver) -> Stack:
+    """The shared messaging stack, its action server up; the provider and the staff
+    receiver emptied for this test (after the start-up, whose calls are not its own)."""
+    from tests.messaging_stack import ensure_actions
+
+    ensure_actions(messaging_stack_session)
+    return messaging_stack_session
 
 
 # A message with health information, stored in the tracker as Rasa stores it; it must
