@@ -147,12 +147,6 @@ def started_stack(data_dir: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real action server and Rasa server with the latest trained model."""
-    yield from started_stack(tmp_path_factory.mktemp("stack"))
-
-
-@pytest.fixture(scope="session")
 def fake_provider() -> Iterator[FakeProvider]:
     """The providers' APIs (tests/fake_provider.py), one server for the whole run."""
     from tests.fake_provider import FakeProvider
@@ -195,30 +189,31 @@ def staff(staff_receiver: HttpReceiver) -> HttpReceiver:
 
 
 @pytest.fixture(scope="session")
-def messaging_stack_session(fake_provider: FakeProvider, staff_receiver: HttpReceiver,
-                            tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
-    """The real servers with every messaging channel on (tests/messaging_stack.py),
-    started once for all the messaging modules."""
+def stack(fake_provider: FakeProvider, staff_receiver: HttpReceiver,
+          tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
+    """The real action server and Rasa server with the latest trained model, started
+    once for the run: REST and socket.io as always, and every messaging channel on,
+    calling the fake provider (tests/messaging_stack.py). Tests that stop its action
+    server start it again before they end."""
     from tests.messaging_stack import start_messaging_stack
     from tests.stack import latest_model
 
     model = latest_model()
     need(model is not None, "no trained model in models/ (run `make train`)")
-    running = start_messaging_stack(tmp_path_factory.mktemp("messaging"), model,
+    running = start_messaging_stack(tmp_path_factory.mktemp("stack"), model,
                                     fake_provider.url, staff_receiver.url)
     yield running
     running.close()
 
 
 @pytest.fixture
-def messaging_stack(messaging_stack_session: Stack, provider: FakeProvider,
-                    staff: HttpReceiver) -> Stack:
-    """The shared messaging stack, its action server up; the provider and the staff
-    receiver emptied for this test (after the start-up, whose calls are not its own)."""
+def messaging_stack(stack: Stack, provider: FakeProvider, staff: HttpReceiver) -> Stack:
+    """The shared stack, its action server up; the provider and the staff receiver
+    emptied for this test (after the start-up, whose calls are not its own)."""
     from tests.messaging_stack import ensure_actions
 
-    ensure_actions(messaging_stack_session)
-    return messaging_stack_session
+    ensure_actions(stack)
+    return stack
 
 
 # A message with health information, stored in the tracker as Rasa stores it; it must

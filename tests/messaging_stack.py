@@ -1,12 +1,13 @@
 """The messaging channels' test credentials, and the real servers with every channel on.
 
-Starting Rasa takes 16-26 s, so the messaging test modules (replies, webhooks, the
-cross-channel rules on the stack, SMS) share one stack for the session: the
-``messaging_stack`` fixture in tests/conftest.py. It runs as `make run` starts it, with
-Telegram, Twilio (SMS and WhatsApp), Messenger and Slack enabled, every outgoing call
-going to the shared fake provider (tests/fake_provider.py), staff notifications going
-to a local webhook receiver, and the article catalog imported. Each test talks from a
-conversation of its own (a new chat ID, phone number or user) so tests stay independent.
+Starting Rasa takes 16-26 s, so the tests share one stack for the session (the
+``stack`` fixture in tests/conftest.py; the messaging modules use it through
+``messaging_stack``, which empties the fake provider for each test). It runs as
+`make run` starts it, with Telegram, Twilio (SMS and WhatsApp), Messenger and Slack
+enabled, every outgoing call going to the shared fake provider (tests/fake_provider.py),
+staff notifications going to a local webhook receiver, and the article catalog
+imported. Each test talks from a conversation of its own (a new sender, chat ID, phone
+number or user) so tests stay independent.
 """
 
 from __future__ import annotations
