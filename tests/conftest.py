@@ -216,6 +216,49 @@ def messaging_stack(stack: Stack, provider: FakeProvider, staff: HttpReceiver) -
     return stack
 
 
+@pytest.fixture(scope="session")
+def scale_servers(fake_provider: FakeProvider,
+                  tmp_path_factory) -> Iterator[tuple[Stack, Stack]]:  # type: ignore[no-untyped-def]
+    """Two Rasa servers on endpoints.scale.yml (PostgreSQL trackers, Redis locks) as in
+    production: server B uses server A's action server, and they share one application
+    database (a PostgreSQL schema of its own: SMS opt-outs) and one encryption key.
+    Twilio is on, calling the fake provider. Started once for test_scale_out and
+    test_sms; each test cleans up the tracker events of its own senders."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cryptography.fernet import Fernet
+
+    from tests.messaging_stack import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    env = {**scale_endpoint_env(),
+           # Every server reads every conversation: one key, as in production (each data
+           # directory would otherwise get its own development key).
+           "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
+           "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
+           "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+           "SECURE_BASE_TWILIO_NUMBER": TWILIO_NUMBER,
+           "SECURE_BASE_TWILIO_API_URL": fake_provider.url}
+    with fresh_database_url("postgresql", tmp_path_factory.mktemp("scale_db")) as app_db:
+        env["SECURE_BASE_DATABASE_URL"] = app_db
+        first = Stack(tmp_path_factory.mktemp("scale_a"), model,
+                      endpoints="endpoints.scale.yml", env=env)
+        second = Stack(tmp_path_factory.mktemp("scale_b"), model, with_actions=False,
+                       endpoints="endpoints.scale.yml",
+                       env={**env, "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
+                            "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
+        try:
+            with ThreadPoolExecutor(2) as pool:  # the two cold starts overlap
+                for started in [pool.submit(first.start), pool.submit(second.start)]:
+                    started.result()
+            yield first, second
+        finally:
+            first.close()
+            second.close()
+
+
 # A message with health information, stored in the tracker as Rasa stores it; it must
 # never appear in any output.
 HEALTH_TEXT = "I have had panic attacks every night since the divorce"

@@ -637,54 +637,21 @@ def test_full_stack_whatsapp_is_answered_from_the_whatsapp_number(messaging_stac
     assert sms.received() == []  # nothing went to the same number over SMS
 
 
-@pytest.fixture(scope="module")
-def two_servers(fake_provider: FakeProvider, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """Two Rasa servers behind one number (endpoints.scale.yml: PostgreSQL trackers, Redis
-    locks), one action server, and one application database (PostgreSQL) for opt-outs."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cryptography.fernet import Fernet
-
-    from tests.conftest import fresh_database_url, need, scale_endpoint_env
-    from tests.stack import Stack, latest_model
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    env = {**scale_endpoint_env(),
-           "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
-           "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
-           "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-           "SECURE_BASE_TWILIO_NUMBER": "+15550001111",
-           "SECURE_BASE_TWILIO_API_URL": fake_provider.url}
-    with fresh_database_url("postgresql", tmp_path_factory.mktemp("sms_db")) as app_db:
-        env["SECURE_BASE_DATABASE_URL"] = app_db
-        first = Stack(tmp_path_factory.mktemp("sms_a"), model, endpoints="endpoints.scale.yml",
-                      env=env)
-        second = Stack(tmp_path_factory.mktemp("sms_b"), model, with_actions=False,
-                       endpoints="endpoints.scale.yml",
-                       env={**env, "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
-                            "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
-        try:
-            with ThreadPoolExecutor(2) as pool:
-                for started in [pool.submit(first.start), pool.submit(second.start)]:
-                    started.result()
-            yield first, second
-        finally:
-            first.close()
-            second.close()
+# Two servers behind one number: the session's scale-out pair (tests/conftest.py:
+# endpoints.scale.yml, one action server, one PostgreSQL application database).
 
 
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_two_servers_share_opt_outs_and_the_last_options(two_servers, provider) -> None:
+def test_two_servers_share_opt_outs_and_the_last_options(scale_servers, provider) -> None:
     from sqlalchemy import text
 
     from secure_base.db import make_engine
     from tests.conftest import POSTGRES_URL
 
-    first, second = two_servers
+    first, second = scale_servers
     on_a = _phone(first, provider)
     on_b = Phone(second, provider, on_a.number)
     try:
