@@ -43,7 +43,8 @@ def rasa_arguments(settings: Settings, model: str) -> list[str]:
         "--cors", *settings.site_origins,
     ]
     if settings.api_token:
-        args += ["--enable-api", "--auth-token", settings.api_token]
+        # One argument: a token may start with "-" (token_urlsafe does, 1 time in 64).
+        args += ["--enable-api", f"--auth-token={settings.api_token}"]
     return args
 
 

@@ -23,6 +23,8 @@ from secure_base.db import make_engine
 from secure_base.schema import create_schema
 
 if TYPE_CHECKING:
+    from tests.fake_provider import FakeProvider
+    from tests.receivers import HttpReceiver
     from tests.stack import Stack
 
 POSTGRES_URL = os.environ.get("SECURE_BASE_TEST_POSTGRES_URL", "")
@@ -145,9 +147,116 @@ def started_stack(data_dir: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real action server and Rasa server with the latest trained model."""
-    yield from started_stack(tmp_path_factory.mktemp("stack"))
+def fake_provider() -> Iterator[FakeProvider]:
+    """The providers' APIs (tests/fake_provider.py), one server for the whole run."""
+    from tests.fake_provider import FakeProvider
+
+    fake = FakeProvider()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def provider(fake_provider: FakeProvider) -> FakeProvider:
+    """The shared fake provider with no calls recorded and nothing scripted."""
+    fake_provider.reset()
+    return fake_provider
+
+
+@pytest.fixture(scope="session")
+def staff_receiver() -> Iterator[HttpReceiver]:
+    """A local webhook receiver for staff notifications, one for the whole run."""
+    import threading
+
+    from tests.receivers import HttpReceiver, _Handler, _Server
+
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.requests, server.status, server.delay = [], 200, 0.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield HttpReceiver(server)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def staff(staff_receiver: HttpReceiver) -> HttpReceiver:
+    """The shared staff receiver with nothing received, answering 200."""
+    staff_receiver.requests.clear()
+    staff_receiver.respond_with(200)
+    return staff_receiver
+
+
+@pytest.fixture(scope="session")
+def stack(fake_provider: FakeProvider, staff_receiver: HttpReceiver,
+          tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
+    """The real action server and Rasa server with the latest trained model, started
+    once for the run: REST and socket.io as always, and every messaging channel on,
+    calling the fake provider (tests/messaging_stack.py). Tests that stop its action
+    server start it again before they end."""
+    from tests.messaging_stack import start_messaging_stack
+    from tests.stack import latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    running = start_messaging_stack(tmp_path_factory.mktemp("stack"), model,
+                                    fake_provider.url, staff_receiver.url)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def messaging_stack(stack: Stack, provider: FakeProvider, staff: HttpReceiver) -> Stack:
+    """The shared stack, its action server up; the provider and the staff receiver
+    emptied for this test (after the start-up, whose calls are not its own)."""
+    from tests.messaging_stack import ensure_actions
+
+    ensure_actions(stack)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def scale_servers(fake_provider: FakeProvider,
+                  tmp_path_factory) -> Iterator[tuple[Stack, Stack]]:  # type: ignore[no-untyped-def]
+    """Two Rasa servers on endpoints.scale.yml (PostgreSQL trackers, Redis locks) as in
+    production: server B uses server A's action server, and they share one application
+    database (a PostgreSQL schema of its own: SMS opt-outs) and one encryption key.
+    Twilio is on, calling the fake provider. Started once for test_scale_out and
+    test_sms; each test cleans up the tracker events of its own senders."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cryptography.fernet import Fernet
+
+    from tests.messaging_stack import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN
+    from tests.stack import Stack, latest_model
+
+    model = latest_model()
+    need(model is not None, "no trained model in models/ (run `make train`)")
+    env = {**scale_endpoint_env(),
+           # Every server reads every conversation: one key, as in production (each data
+           # directory would otherwise get its own development key).
+           "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
+           "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
+           "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+           "SECURE_BASE_TWILIO_NUMBER": TWILIO_NUMBER,
+           "SECURE_BASE_TWILIO_API_URL": fake_provider.url}
+    with fresh_database_url("postgresql", tmp_path_factory.mktemp("scale_db")) as app_db:
+        env["SECURE_BASE_DATABASE_URL"] = app_db
+        first = Stack(tmp_path_factory.mktemp("scale_a"), model,
+                      endpoints="endpoints.scale.yml", env=env)
+        second = Stack(tmp_path_factory.mktemp("scale_b"), model, with_actions=False,
+                       endpoints="endpoints.scale.yml",
+                       env={**env, "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
+                            "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
+        try:
+            with ThreadPoolExecutor(2) as pool:  # the two cold starts overlap
+                for started in [pool.submit(first.start), pool.submit(second.start)]:
+                    started.result()
+            yield first, second
+        finally:
+            first.close()
+            second.close()
 
 
 # A message with health information, stored in the tracker as Rasa stores it; it must

@@ -16,16 +16,9 @@ import socketio
 from secure_base import session_token
 from secure_base.channels import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, MAX_REQUEST_BYTES
 from secure_base.profile import load_profile
-from tests.conftest import started_stack
 from tests.stack import reply_text
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
-
-
-@pytest.fixture(scope="module")
-def limits_stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real action and Rasa servers for this module."""
-    yield from started_stack(tmp_path_factory.mktemp("limits"))
 
 
 def tracker_texts(stack, sender: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -39,35 +32,35 @@ def post(stack, payload: dict) -> requests.Response:  # type: ignore[no-untyped-
 
 
 def test_rest_message_over_the_limit_gets_a_clear_reply_and_is_not_processed(
-    limits_stack,
+    stack,
 ) -> None:
     sender = f"long-{uuid.uuid4().hex}"
     text = "x" * (MAX_MESSAGE_CHARS + 1)
-    response = post(limits_stack, {"sender": sender, "message": text})
+    response = post(stack, {"sender": sender, "message": text})
     assert response.status_code == 200
     (reply,) = response.json()
     assert reply["recipient_id"] == sender
     assert "too long" in reply["text"] and f"{MAX_MESSAGE_CHARS:,}" in reply["text"]
     # Nobody read it, so the crisis lines are in the reply.
     assert load_profile().crisis.current().lines[0] in reply["text"]
-    assert text not in tracker_texts(limits_stack, sender)
+    assert text not in tracker_texts(stack, sender)
     # The conversation goes on normally.
-    assert "too long" not in reply_text(limits_stack.send("hello", sender))
+    assert "too long" not in reply_text(stack.send("hello", sender))
 
 
-def test_rest_message_at_the_limit_is_processed(limits_stack) -> None:
+def test_rest_message_at_the_limit_is_processed(stack) -> None:
     sender = f"limit-{uuid.uuid4().hex}"
     text = ("I keep wondering about attachment. " * 200)[:MAX_MESSAGE_CHARS]
-    replies = limits_stack.send(text, sender)
+    replies = stack.send(text, sender)
     assert replies and "too long" not in reply_text(replies)
-    assert text in tracker_texts(limits_stack, sender)
+    assert text in tracker_texts(stack, sender)
 
 
-def test_rest_oversized_bodies_are_413_not_500(limits_stack) -> None:
+def test_rest_oversized_bodies_are_413_not_500(stack) -> None:
     sender = f"big-{uuid.uuid4().hex}"
     # Over the channel's body limit (a short message with a large metadata object).
     response = post(
-        limits_stack,
+        stack,
         {"sender": sender, "message": "hi", "metadata": {"pad": "y" * (MAX_BODY_BYTES + 1)}},
     )
     assert response.status_code == 413
@@ -75,23 +68,23 @@ def test_rest_oversized_bodies_are_413_not_500(limits_stack) -> None:
     # Over the whole server's limit, on any endpoint.
     for path in ("/webhooks/rest/webhook", "/model/parse"):
         response = requests.post(
-            f"{limits_stack.url}{path}",
+            f"{stack.url}{path}",
             data=b"{" + b" " * (MAX_REQUEST_BYTES + 10) + b"}",
             headers={"Content-Type": "application/json"},
             timeout=60,
         )
         assert response.status_code == 413, path
-    assert limits_stack.api("GET", "/status").status_code == 200
-    assert tracker_texts(limits_stack, sender) == []
+    assert stack.api("GET", "/status").status_code == 200
+    assert tracker_texts(stack, sender) == []
 
 
-def test_rest_client_cannot_name_the_input_channel(limits_stack) -> None:
+def test_rest_client_cannot_name_the_input_channel(stack) -> None:
     sender = f"chan-{uuid.uuid4().hex}"
     response = post(
-        limits_stack, {"sender": sender, "message": "hello", "input_channel": "\u202eevil"}
+        stack, {"sender": sender, "message": "hello", "input_channel": "\u202eevil"}
     )
     assert response.status_code == 200
-    assert limits_stack.tracker(sender)["latest_input_channel"] == "rest"
+    assert stack.tracker(sender)["latest_input_channel"] == "rest"
 
 
 async def _socket_session(stack) -> tuple[socketio.AsyncClient, str, asyncio.Queue]:  # type: ignore[no-untyped-def]
@@ -123,8 +116,8 @@ async def _next_text(replies: asyncio.Queue, timeout: float = 60) -> str:
     return (await asyncio.wait_for(replies.get(), timeout)).get("text", "")
 
 
-async def test_socketio_message_over_the_limit_gets_a_clear_reply(limits_stack) -> None:
-    client, session_id, replies = await _socket_session(limits_stack)
+async def test_socketio_message_over_the_limit_gets_a_clear_reply(stack) -> None:
+    client, session_id, replies = await _socket_session(stack)
     try:
         text = "z" * (MAX_MESSAGE_CHARS + 500)
         await client.emit("user_uttered", {"message": text, "session_id": session_id})
@@ -138,13 +131,13 @@ async def test_socketio_message_over_the_limit_gets_a_clear_reply(limits_stack) 
             "user_uttered", {"message": "hi", "session_id": session_id, "metadata": "{bad"}
         )
         assert await _next_text(replies)  # the reply to "hi"
-        assert text not in tracker_texts(limits_stack, session_id)
+        assert text not in tracker_texts(stack, session_id)
     finally:
         await client.disconnect()
 
 
-async def test_socketio_oversized_packet_is_refused(limits_stack) -> None:
-    client, session_id, replies = await _socket_session(limits_stack)
+async def test_socketio_oversized_packet_is_refused(stack) -> None:
+    client, session_id, replies = await _socket_session(stack)
     try:
         await client.emit(
             "user_uttered",
@@ -160,5 +153,5 @@ async def test_socketio_oversized_packet_is_refused(limits_stack) -> None:
     finally:
         await client.disconnect()
         await client.eio.disconnect(abort=True)  # closes the HTTP session of a dropped client
-    assert limits_stack.api("GET", "/status").status_code == 200
-    assert tracker_texts(limits_stack, session_id) == []
+    assert stack.api("GET", "/status").status_code == 200
+    assert tracker_texts(stack, session_id) == []

@@ -79,30 +79,25 @@ def test_crisis_inside_the_intake_form_leaves_the_form_and_it_can_resume(stack) 
     assert "carry on where we left off" in body(replies)
 
 
-@pytest.fixture(scope="module")
-def stack_without_actions(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from tests.conftest import started_stack
-
-    yield from started_stack(tmp_path_factory.mktemp("noactions"))
-
-
-def test_crisis_response_works_with_the_action_server_down(stack_without_actions) -> None:
-    stack = stack_without_actions
+def test_crisis_response_works_with_the_action_server_down(stack) -> None:
     sender = f"down-{uuid.uuid4()}"
     assert stack.send("hello", sender)
     stack.stop("actions")  # the real action server process is gone now
-    with pytest.raises(requests.RequestException):
-        requests.get(f"http://127.0.0.1:{stack.action_port}/health", timeout=2)
-    assert_crisis_response(stack.send(CRISIS, sender))
-    # The follow-up and later turns still work, with the crisis numbers, without it.
-    assert "glad you're safe" in body(stack.send("I'm safe now", sender))
-    reminder = load_profile().crisis_short_line()
-    assert reminder in body(stack.send("hello again", sender))
-    # Every category's response is static too.
-    for text, expected in CATEGORY_MESSAGES:
-        replies = body(stack.send(text, f"down-{uuid.uuid4()}"))
-        for line in expected():
-            assert line in replies, text
+    try:
+        with pytest.raises(requests.RequestException):
+            requests.get(f"http://127.0.0.1:{stack.action_port}/health", timeout=2)
+        assert_crisis_response(stack.send(CRISIS, sender))
+        # The follow-up and later turns still work, with the crisis numbers, without it.
+        assert "glad you're safe" in body(stack.send("I'm safe now", sender))
+        reminder = load_profile().crisis_short_line()
+        assert reminder in body(stack.send("hello again", sender))
+        # Every category's response is static too.
+        for text, expected in CATEGORY_MESSAGES:
+            replies = body(stack.send(text, f"down-{uuid.uuid4()}"))
+            for line in expected():
+                assert line in replies, text
+    finally:
+        stack.start_actions()  # the stack is shared with the other tests
 
 
 def _region():  # type: ignore[no-untyped-def]

@@ -10,14 +10,10 @@ webhook receiver; "first reply" is read from a real Rasa tracker store.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -44,111 +40,15 @@ from secure_base.messaging.telegram import ApiTelegramOutput
 from secure_base.messaging.twilio import ApiTwilioOutput
 from secure_base.profile import load_profile
 from secure_base.settings import FacebookSettings, SlackSettings, TwilioSettings
+from tests.fake_provider import Answer, FakeProvider
+from tests.messaging_stack import TELEGRAM_TOKEN
 from tests.receivers import HttpReceiver, http_receiver  # noqa: F401 - a fixture
 from tests.stack import free_port
 
-TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
 #: In every message sent; it must never appear in a log.
 MARKER = "private-words-" + uuid.uuid4().hex
 RECIPIENT = "+15557654321"
 FAST = RetryPolicy(attempts=3, first_delay=0.05, max_retry_after=2.0)
-
-
-@dataclass
-class Answer:
-    """One scripted answer: status, extra headers, and a delay before answering."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    #: Only for calls whose path ends so (e.g. ``/sendMessage``); others answer success.
-    only: str = ""
-
-
-@dataclass
-class ScriptedProvider:
-    """A local provider API answering from a script (then with success)."""
-
-    port: int
-    script: list[Answer] = field(default_factory=list)
-    calls: list[tuple[str, bytes]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def answer(self, *answers: Answer) -> None:
-        self.script[:] = list(answers)
-        self.calls.clear()
-
-
-def _success_body(path: str) -> tuple[int, dict]:
-    if path.endswith("/getMe"):
-        return 200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "SB",
-                                            "username": "secure_base_bot"}}
-    if path.endswith("/sendMessage"):
-        return 200, {"ok": True, "result": {"message_id": 1, "date": 0,
-                                            "chat": {"id": 42, "type": "private"}}}
-    if path.endswith("/Messages.json"):
-        return 201, {"sid": "SM" + "1" * 32, "status": "queued"}
-    if "/me/messages" in path:
-        return 200, {"recipient_id": "1", "message_id": "m1"}
-    if path.endswith("/chat.postMessage"):
-        return 200, {"ok": True}
-    return 404, {"error": "unknown"}
-
-
-def _error_body(path: str, status: int) -> dict:
-    if "/bot" in path:
-        return {"ok": False, "error_code": status, "description": "scripted failure"}
-    if path.endswith("/Messages.json"):
-        return {"code": 20500, "message": "scripted failure", "status": status}
-    if path.endswith("/chat.postMessage"):
-        return {"ok": False, "error": "internal_error"}
-    return {"error": {"message": "scripted failure", "code": status}}
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[ScriptedProvider]:
-    fake = ScriptedProvider(free_port())
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            path = self.path.split("?")[0]
-            fake.calls.append((path, self.rfile.read(length)))
-            scripted = next((a for a in fake.script if path.endswith(a.only)), None)
-            if scripted is not None:
-                fake.script.remove(scripted)
-            if scripted is not None and scripted.delay:
-                time.sleep(scripted.delay)
-            if scripted is None or scripted.status < 400:
-                status, body = _success_body(path)
-            else:
-                status, body = scripted.status, _error_body(path, scripted.status)
-            data = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in (scripted.headers if scripted else {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (the timeout test)
-
-        do_GET = do_POST = _answer  # noqa: N815
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", fake.port), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
 
 
 @pytest.fixture()
@@ -161,17 +61,17 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch, caplog) -> Iterator[None]:  # 
     assert MARKER not in caplog.text and RECIPIENT not in caplog.text
 
 
-def _outputs(provider: ScriptedProvider) -> dict[str, Any]:
-    """Each channel's real output channel, calling the fake provider."""
+def _outputs(api_url: str) -> dict[str, Any]:
+    """Each channel's real output channel, calling the provider API at ``api_url``."""
     facebook = VerifiedFacebookInput.from_settings(FacebookSettings(
-        verify="v", secret="s", page_token="page-token", api_url=provider.url))
+        verify="v", secret="s", page_token="page-token", api_url=api_url))
     slack = VerifiedSlackInput.from_settings(SlackSettings(
-        token="xoxb-test", signing_secret="s", api_url=provider.url + "/"))
+        token="xoxb-test", signing_secret="s", api_url=api_url + "/"))
     return {
-        "telegram": ApiTelegramOutput(TOKEN, provider.url),
+        "telegram": ApiTelegramOutput(TELEGRAM_TOKEN, api_url),
         "twilio": ApiTwilioOutput(TwilioSettings(
             account_sid="AC" + "0" * 32, auth_token="t", number="+15550001111",
-            api_url=provider.url)),
+            api_url=api_url)),
         "facebook": facebook.get_output_channel(),
         "slack": slack.get_output_channel("C123"),
     }
@@ -184,10 +84,10 @@ CHANNELS = ["telegram", "twilio", "facebook", "slack"]
 def test_two_server_errors_then_success_is_delivered_on_the_third_try(
         provider, fast_retries, caplog, channel) -> None:
     provider.answer(Answer(500), Answer(503))
-    output = _outputs(provider)[channel]
+    output = _outputs(provider.url)[channel]
     asyncio.run(output.send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 3
-    assert all(MARKER.encode() in body for _path, body in provider.calls)
+    assert all(MARKER.encode() in body for _method, _path, body in provider.calls)
     retries = [r.getMessage() for r in caplog.records if "delivery failed" in r.getMessage()]
     assert len(retries) == 2 and all(channel in line for line in retries)
     assert "attempt 1 of 3" in retries[0] and "attempt 2 of 3" in retries[1]
@@ -196,7 +96,7 @@ def test_two_server_errors_then_success_is_delivered_on_the_third_try(
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_a_client_error_is_not_retried(provider, fast_retries, channel) -> None:
     provider.answer(Answer(400))
-    output = _outputs(provider)[channel]
+    output = _outputs(provider.url)[channel]
     with pytest.raises(DeliveryFailed) as failed:
         asyncio.run(output.send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 1
@@ -207,7 +107,7 @@ def test_a_client_error_is_not_retried(provider, fast_retries, channel) -> None:
 def test_server_errors_every_time_give_up_after_three_tries(provider, fast_retries,
                                                              channel) -> None:
     provider.answer(Answer(500), Answer(500), Answer(500), Answer(500))
-    output = _outputs(provider)[channel]
+    output = _outputs(provider.url)[channel]
     with pytest.raises(DeliveryFailed) as failed:
         asyncio.run(output.send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 3
@@ -217,7 +117,7 @@ def test_server_errors_every_time_give_up_after_three_tries(provider, fast_retri
 @pytest.mark.parametrize("channel", ["twilio", "facebook", "slack"])
 def test_429_waits_for_retry_after(provider, fast_retries, channel) -> None:
     provider.answer(Answer(429, {"Retry-After": "1"}))
-    output = _outputs(provider)[channel]
+    output = _outputs(provider.url)[channel]
     started = time.monotonic()
     asyncio.run(output.send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 2
@@ -244,20 +144,20 @@ def test_telegram_flood_control_waits_as_asked(fast_retries) -> None:
 def test_a_429_asking_for_too_long_is_not_waited_for(provider, fast_retries) -> None:
     provider.answer(Answer(429, {"Retry-After": "120"}))
     with pytest.raises(DeliveryFailed):
-        asyncio.run(_outputs(provider)["slack"].send_text_message(RECIPIENT, MARKER))
+        asyncio.run(_outputs(provider.url)["slack"].send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 1
 
 
 def test_a_timeout_is_retried(provider, fast_retries, monkeypatch) -> None:
     monkeypatch.setattr(delivery, "PROVIDER_TIMEOUT_SECONDS", 0.5)
     provider.answer(Answer(200, delay=2.0))
-    output = _outputs(provider)["telegram"]
+    output = _outputs(provider.url)["telegram"]
     asyncio.run(output.send_text_message(RECIPIENT, MARKER))
     assert len(provider.calls) == 2
 
 
 def test_connection_refused_is_retried_then_given_up(fast_retries, caplog) -> None:
-    closed = ScriptedProvider(free_port())
+    closed = f"http://127.0.0.1:{free_port()}"  # nobody listens there
     for channel, output in _outputs(closed).items():
         caplog.clear()
         with pytest.raises(DeliveryFailed) as failed:
@@ -270,7 +170,7 @@ def test_connection_refused_is_retried_then_given_up(fast_retries, caplog) -> No
 
 def test_a_messenger_sender_action_failing_never_raises(provider, fast_retries) -> None:
     provider.answer(Answer(500))
-    asyncio.run(_outputs(provider)["facebook"].send_action(RECIPIENT, "typing_on"))
+    asyncio.run(_outputs(provider.url)["facebook"].send_action(RECIPIENT, "typing_on"))
     assert len(provider.calls) == 1
 
 
@@ -302,7 +202,7 @@ def test_a_crisis_reply_that_never_arrives_is_stored_and_told_to_staff(
         provider, fast_retries, staff_told) -> None:
     provider.answer(*[Answer(503)] * 6)
     replies.disclosed_senders.add(("telegram", "42"))  # only the reply in this test
-    guarded = GuardedReplies(_outputs(provider)["telegram"], "telegram", "42")
+    guarded = GuardedReplies(_outputs(provider.url)["telegram"], "telegram", "42")
     asyncio.run(guarded.send_response("42", {"text": MARKER, "utter_action": "utter_crisis"}))
     (row,) = _stored()
     assert (row.channel, row.conversation_id, row.response, row.attempts, row.notified) == (
@@ -319,7 +219,7 @@ def test_an_ordinary_reply_that_fails_is_only_logged(provider, fast_retries, sta
                                                      caplog) -> None:
     provider.answer(*[Answer(503)] * 6)
     replies.disclosed_senders.add(("telegram", "43"))
-    guarded = GuardedReplies(_outputs(provider)["telegram"], "telegram", "43")
+    guarded = GuardedReplies(_outputs(provider.url)["telegram"], "telegram", "43")
     asyncio.run(guarded.send_response("43", {"text": MARKER, "utter_action": "utter_greet"}))
     assert _stored() == [] and staff_told.requests == []
     assert "reply was not delivered (HTTP 5xx)" in caplog.text
@@ -334,13 +234,13 @@ class AgentWithStore:
         self.tracker_store = InMemoryTrackerStore(Domain.empty())
 
 
-def _sent_texts(provider: ScriptedProvider) -> list[str]:
+def _sent_texts(provider: FakeProvider) -> list[str]:
     """The texts sent to Telegram, as Telegram shows them (they go in HTML parse_mode)."""
     import html
     from urllib.parse import parse_qs
 
-    return [html.unescape(parse_qs(body.decode())["text"][0]) for path, body in provider.calls
-            if path.endswith("/sendMessage")]
+    return [html.unescape(parse_qs(body.decode())["text"][0])
+            for _method, path, body in provider.calls if path.endswith("/sendMessage")]
 
 
 def test_the_first_reply_on_a_channel_is_preceded_by_the_disclosure(provider,
@@ -348,7 +248,7 @@ def test_the_first_reply_on_a_channel_is_preceded_by_the_disclosure(provider,
     provider.answer()
     agent = AgentWithStore()
     sender = "first-" + uuid.uuid4().hex[:8]
-    guarded = GuardedReplies(_outputs(provider)["telegram"], "telegram", sender, agent)
+    guarded = GuardedReplies(_outputs(provider.url)["telegram"], "telegram", sender, agent)
 
     async def two_replies() -> None:
         await guarded.send_response(sender, {"text": "Hello there.",
@@ -370,7 +270,7 @@ def test_the_disclosure_is_not_repeated_once_the_tracker_has_a_reply(provider,
         UserUttered("hi"), BotUttered("Hello, I'm the practice's automated assistant.")])
     asyncio.run(agent.tracker_store.save(tracker))
     # Another server, or this one after a restart: nothing in memory, the tracker decides.
-    guarded = GuardedReplies(_outputs(provider)["telegram"], "telegram", sender, agent)
+    guarded = GuardedReplies(_outputs(provider.url)["telegram"], "telegram", sender, agent)
     asyncio.run(guarded.send_response(sender, {"text": "Welcome back."}))
     assert _sent_texts(provider) == ["Welcome back."]
 
@@ -379,7 +279,7 @@ def test_a_crisis_reply_goes_out_even_when_the_disclosure_cannot(provider,
                                                                 fast_retries) -> None:
     provider.answer(Answer(400))  # the disclosure is refused; the crisis reply is not
     sender = "crisis-" + uuid.uuid4().hex[:8]
-    guarded = GuardedReplies(_outputs(provider)["telegram"], "telegram", sender,
+    guarded = GuardedReplies(_outputs(provider.url)["telegram"], "telegram", sender,
                              AgentWithStore())
     asyncio.run(guarded.send_response(sender, {"text": "Please call 988 now.",
                                                "utter_action": "utter_crisis"}))
@@ -418,7 +318,7 @@ def test_a_crisis_reply_failing_inside_the_channel_is_reported_too(provider, fas
             raise KeyError(MARKER)  # a bug in a channel's own code, not the provider
 
     replies.disclosed_senders.add(("telegram", "44"))
-    guarded = GuardedReplies(BrokenRendering(TOKEN, provider.url), "telegram", "44")
+    guarded = GuardedReplies(BrokenRendering(TELEGRAM_TOKEN, provider.url), "telegram", "44")
     asyncio.run(guarded.send_response("44", {"text": MARKER, "utter_action": "utter_crisis"}))
     (row,) = _stored()
     assert (row.reason, row.attempts, row.status) == ("KeyError", 1, None)

@@ -47,20 +47,24 @@ from secure_base.messaging.telegram import (
     callback_data,
 )
 from secure_base.settings import FacebookSettings, SlackSettings, TelegramSettings
-from tests.test_messaging_webhooks import (
+from tests.fake_provider import FakeProvider
+from tests.messaging_stack import (
+    FB_PAGE_TOKEN,
     FB_SECRET,
     FB_VERIFY,
     SLACK_SECRET,
+    SLACK_TOKEN,
+    TELEGRAM_BOT_NAME,
     TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
-    FakeProvider,
+)
+from tests.test_messaging_webhooks import (
     Webhooks,
     _serve,
     messenger_event,
     post_messenger,
     post_slack,
     post_telegram,
-    run_fake_provider,
     sha256_header,
     slack_event,
     slack_headers,
@@ -221,24 +225,19 @@ async def answer(message: UserMessage) -> None:
 def _channels(provider: FakeProvider) -> list:
     return [
         VerifiedTelegramInput.from_settings(TelegramSettings(
-            token=TELEGRAM_TOKEN, bot_name="@secure_base_bot", secret=TELEGRAM_SECRET,
+            token=TELEGRAM_TOKEN, bot_name="@" + TELEGRAM_BOT_NAME, secret=TELEGRAM_SECRET,
             api_url=provider.url)),
         VerifiedFacebookInput.from_settings(FacebookSettings(
-            verify=FB_VERIFY, secret=FB_SECRET, page_token="page-token",
+            verify=FB_VERIFY, secret=FB_SECRET, page_token=FB_PAGE_TOKEN,
             api_url=provider.url)),
         VerifiedSlackInput.from_settings(SlackSettings(
-            token="xoxb-test", signing_secret=SLACK_SECRET, api_url=provider.url + "/")),
+            token=SLACK_TOKEN, signing_secret=SLACK_SECRET, api_url=provider.url + "/")),
     ]
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[FakeProvider]:
-    yield from run_fake_provider()
-
-
-@pytest.fixture(scope="module")
-def served(provider: FakeProvider) -> Iterator[tuple[Webhooks, list]]:
-    channels = _channels(provider)
+def served(fake_provider: FakeProvider) -> Iterator[tuple[Webhooks, list]]:
+    channels = _channels(fake_provider)
     for hooks in _serve({"/webhooks/": channels}, answer):
         yield hooks, channels
 
@@ -605,37 +604,6 @@ def crisis_line() -> str:
     return load_profile().crisis.current().lines[0]
 
 
-@pytest.fixture(scope="module")
-def channel_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real servers, started as `make run` starts them, with Telegram, Messenger and
-    Slack enabled and their outgoing calls going to the fake provider; the article
-    catalog imported as `make run` imports it."""
-    from tests.conftest import need
-    from tests.stack import Stack, latest_model, run_module
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    stack = Stack(tmp_path_factory.mktemp("channels"), model, env={
-        "SECURE_BASE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
-        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
-        "SECURE_BASE_TELEGRAM_SECRET": TELEGRAM_SECRET,
-        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
-        "SECURE_BASE_FACEBOOK_VERIFY": FB_VERIFY,
-        "SECURE_BASE_FACEBOOK_SECRET": FB_SECRET,
-        "SECURE_BASE_FACEBOOK_PAGE_TOKEN": "page-token",
-        "SECURE_BASE_FACEBOOK_API_URL": provider.url,
-        "SECURE_BASE_SLACK_TOKEN": "xoxb-test",
-        "SECURE_BASE_SLACK_SIGNING_SECRET": SLACK_SECRET,
-        "SECURE_BASE_SLACK_API_URL": provider.url + "/",
-    })
-    stack.data_dir.mkdir(parents=True, exist_ok=True)
-    imported = run_module("secure_base.catalog", "import", "--dir", "articles", env=stack.env)
-    assert imported.returncode == 0, imported.stderr[-2000:]
-    stack.start()
-    yield stack
-    stack.close()
-
-
 class Chat:
     """One conversation on one channel of the full stack, seen from the provider's side."""
 
@@ -773,8 +741,8 @@ CHANNELS = ["telegram", "facebook", "slack"]
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_full_stack_faq_answer_with_its_offer_buttons(channel_stack, provider, channel) -> None:
-    chat = Chat(channel, channel_stack, provider)
+def test_full_stack_faq_answer_with_its_offer_buttons(messaging_stack, provider, channel) -> None:
+    chat = Chat(channel, messaging_stack, provider)
     expected = shown(channel, faq_answer_text())
     replies = chat.say(FAQ_QUESTION, until=lambda texts: expected in texts)
     (answer,) = (m for m in replies if expected in texts_of(channel, m))
@@ -782,15 +750,15 @@ def test_full_stack_faq_answer_with_its_offer_buttons(channel_stack, provider, c
         assert answer["parse_mode"] == "HTML"
     assert buttons_of(channel, answer) == OFFER
     assert chat.user_texts() == [FAQ_QUESTION]
-    assert channel_stack.tracker(chat.id)["latest_input_channel"] == channel
+    assert messaging_stack.tracker(chat.id)["latest_input_channel"] == channel
 
 
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_full_stack_reading_request_gets_titles_and_links(channel_stack, provider,
+def test_full_stack_reading_request_gets_titles_and_links(messaging_stack, provider,
                                                          channel) -> None:
-    chat = Chat(channel, channel_stack, provider)
+    chat = Chat(channel, messaging_stack, provider)
     chat.say(READING_REQUEST, until=lambda texts: any("://" in t for t in texts))
     texts = chat.texts()
     catalog = catalog_links()
@@ -814,9 +782,9 @@ def test_full_stack_reading_request_gets_titles_and_links(channel_stack, provide
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_full_stack_callback_shows_consent_buttons_and_a_press_answers(channel_stack, provider,
+def test_full_stack_callback_shows_consent_buttons_and_a_press_answers(messaging_stack, provider,
                                                                       channel) -> None:
-    chat = Chat(channel, channel_stack, provider)
+    chat = Chat(channel, messaging_stack, provider)
     replies = chat.say(CALLBACK)
     with_buttons = [m for m in replies if buttons_of(channel, m)]
     assert with_buttons, replies
@@ -858,22 +826,22 @@ def _assert_crisis_reply(chat: Chat) -> None:
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_full_stack_crisis_reply_and_a_forged_one_refused(channel_stack, provider,
+def test_full_stack_crisis_reply_and_a_forged_one_refused(messaging_stack, provider,
                                                          channel) -> None:
-    _assert_crisis_reply(Chat(channel, channel_stack, provider))
-    forged = Chat(channel, channel_stack, provider)
+    _assert_crisis_reply(Chat(channel, messaging_stack, provider))
+    forged = Chat(channel, messaging_stack, provider)
     assert forged.request(text=CRISIS, secret="not-the-secret").status_code == 403
     time.sleep(1)
     assert forged.sent() == []
-    assert not [e for e in channel_stack.tracker(forged.id)["events"] if e["event"] == "user"]
+    assert not [e for e in messaging_stack.tracker(forged.id)["events"] if e["event"] == "user"]
 
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_crisis_reply_without_the_action_server(channel_stack, provider) -> None:
-    channel_stack.stop("actions")
+def test_full_stack_crisis_reply_without_the_action_server(messaging_stack, provider) -> None:
+    messaging_stack.stop("actions")
     try:
         for channel in CHANNELS:
-            _assert_crisis_reply(Chat(channel, channel_stack, provider))
+            _assert_crisis_reply(Chat(channel, messaging_stack, provider))
     finally:
-        channel_stack.start_actions()
+        messaging_stack.start_actions()

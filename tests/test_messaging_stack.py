@@ -1,17 +1,15 @@
 """The cross-channel rules on the real servers, with Telegram calling a local provider.
 
-The stack starts as `make run` starts it, with Telegram enabled; its Bot API calls go to
-the scripted fake provider of tests/test_messaging_delivery.py, and staff notifications
-to a local webhook receiver. They need a trained model; no training data changed on
-this branch, so a model trained before it will do.
+The shared messaging stack (tests/messaging_stack.py) runs as `make run` starts it, with
+Telegram enabled; its Bot API calls go to the scripted fake provider
+(tests/fake_provider.py), and staff notifications to a local webhook receiver. They need
+a trained model; no training data changed on this branch, so a model trained before it
+will do.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 import pytest
@@ -22,40 +20,10 @@ from secure_base.db import get_engine, session_scope
 from secure_base.messaging.cross_channel import disclosure_text, intake_elsewhere_text
 from secure_base.messaging.models import FailedCrisisReply
 from secure_base.profile import load_profile
-from tests.receivers import HttpReceiver, _Handler, _Server
-from tests.test_messaging_delivery import Answer, ScriptedProvider, provider  # noqa: F401
-
-TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
-SECRET = "tg-secret-" + uuid.uuid4().hex
+from tests.fake_provider import Answer, FakeProvider
+from tests.messaging_stack import TELEGRAM_SECRET, new_chat_id
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
-
-
-@pytest.fixture(scope="module")
-def staff() -> Iterator[HttpReceiver]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.requests, server.status, server.delay = [], 200, 0.0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield HttpReceiver(server)
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def stack(provider: ScriptedProvider, staff: HttpReceiver, tmp_path_factory):  # noqa: F811
-    from tests.conftest import need
-    from tests.stack import Stack, latest_model
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    started = Stack(tmp_path_factory.mktemp("cross"), model, env={
-        "SECURE_BASE_TELEGRAM_TOKEN": TOKEN,
-        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
-        "SECURE_BASE_TELEGRAM_SECRET": SECRET,
-        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
-        "SECURE_BASE_NOTIFY_WEBHOOK": staff.url,
-    }).start()
-    yield started
-    started.close()
 
 
 def _post(stack, text: str, chat: int) -> None:  # type: ignore[no-untyped-def]
@@ -63,17 +31,17 @@ def _post(stack, text: str, chat: int) -> None:  # type: ignore[no-untyped-def]
         "message_id": 1, "date": int(time.time()), "text": text,
         "chat": {"id": chat, "type": "private"},
         "from": {"id": chat, "is_bot": False, "first_name": "A"}}}
-    response = requests.post(f"{stack.url}/webhooks/telegram/webhook", json=update,
-                             timeout=120, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    response = requests.post(f"{stack.url}/webhooks/telegram/webhook", json=update, timeout=120,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
     assert response.status_code == 200
 
 
-def _sent_to(provider: ScriptedProvider, chat: int) -> list[str]:  # noqa: F811
+def _sent_to(provider: FakeProvider, chat: int) -> list[str]:
     """The texts sent to ``chat``, as Telegram shows them (they go in HTML parse_mode)."""
     import html
 
     texts = []
-    for path, body in provider.calls:
+    for _method, path, body in list(provider.calls):
         if path.endswith("/sendMessage"):
             fields = parse_qs(body.decode())
             if fields.get("chat_id") == [str(chat)]:
@@ -81,18 +49,14 @@ def _sent_to(provider: ScriptedProvider, chat: int) -> list[str]:  # noqa: F811
     return texts
 
 
-def _chat() -> int:
-    return 100000 + uuid.uuid4().int % 800000
-
-
-def test_booking_on_telegram_gets_the_website_not_the_form(stack, provider) -> None:  # noqa: F811
+def test_booking_on_telegram_gets_the_website_not_the_form(messaging_stack, provider) -> None:
     provider.answer()
-    chat = _chat()
-    _post(stack, "/start_intake", chat)
+    chat = new_chat_id()
+    _post(messaging_stack, "/start_intake", chat)
     disclosure, *replies = _sent_to(provider, chat)
     assert disclosure == disclosure_text(load_profile())
     assert replies == [intake_elsewhere_text(load_profile())]
-    tracker = stack.tracker(str(chat))
+    tracker = messaging_stack.tracker(str(chat))
     actions = [(e["name"], e.get("policy")) for e in tracker["events"]
                if e["event"] == "action"]
     names = [name for name, _policy in actions]
@@ -104,11 +68,11 @@ def test_booking_on_telegram_gets_the_website_not_the_form(stack, provider) -> N
 
 
 def test_a_crisis_reply_the_provider_refuses_is_stored_and_told_to_staff(
-        stack, provider, staff) -> None:  # noqa: F811
-    chat = _chat()
+        messaging_stack, provider, staff) -> None:
+    chat = new_chat_id()
     provider.answer(*[Answer(503, only="/sendMessage")] * 30)
-    _post(stack, "I want to end my life", chat)
-    engine = get_engine(stack.env["SECURE_BASE_DATABASE_URL"])
+    _post(messaging_stack, "I want to end my life", chat)
+    engine = get_engine(messaging_stack.env["SECURE_BASE_DATABASE_URL"])
     with session_scope(engine) as session:
         rows = list(session.execute(select(FailedCrisisReply).where(
             FailedCrisisReply.conversation_id == str(chat))).scalars())
@@ -120,11 +84,14 @@ def test_a_crisis_reply_the_provider_refuses_is_stored_and_told_to_staff(
 
 
 def test_with_the_action_server_down_a_crisis_still_gets_the_disclosure_and_the_lines(
-        stack, provider) -> None:  # noqa: F811
+        messaging_stack, provider) -> None:
     provider.answer()
-    stack.stop("actions")
-    chat = _chat()
-    _post(stack, "I want to end my life", chat)
-    sent = _sent_to(provider, chat)
-    assert sent[0] == disclosure_text(load_profile())
-    assert load_profile().crisis.current().lines[0] in "\n".join(sent[1:])
+    messaging_stack.stop("actions")
+    try:
+        chat = new_chat_id()
+        _post(messaging_stack, "I want to end my life", chat)
+        sent = _sent_to(provider, chat)
+        assert sent[0] == disclosure_text(load_profile())
+        assert load_profile().crisis.current().lines[0] in "\n".join(sent[1:])
+    finally:
+        messaging_stack.start_actions()  # the stack is shared with the other modules

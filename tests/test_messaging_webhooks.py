@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_plus, urlencode, urljoin
 
 import pytest
@@ -45,83 +44,26 @@ from secure_base.settings import (
     load_settings,
     shell_exports,
 )
+from tests.fake_provider import FakeProvider
+from tests.messaging_stack import (
+    FB_PAGE_TOKEN,
+    FB_SECRET,
+    FB_VERIFY,
+    SLACK_SECRET,
+    SLACK_TOKEN,
+    TELEGRAM_BOT_NAME,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    TWILIO_NUMBER,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    TWILIO_WHATSAPP_NUMBER,
+    new_chat_id,
+)
 from tests.stack import free_port
 
-TELEGRAM_TOKEN = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
-TELEGRAM_SECRET = "tg-secret-" + uuid.uuid4().hex
-TWILIO_TOKEN = "twilio-auth-" + uuid.uuid4().hex
-TWILIO_SID = "AC" + "0" * 32
-FB_SECRET = "fb-app-secret-" + uuid.uuid4().hex
-FB_VERIFY = "fb-verify-" + uuid.uuid4().hex
-SLACK_SECRET = "slack-signing-" + uuid.uuid4().hex
 #: Written into every request body; it must never appear in a log.
 MARKER = "my-private-words-" + uuid.uuid4().hex
-
-
-@dataclass
-class FakeProvider:
-    """A local HTTP server standing in for the providers' APIs; records each call."""
-
-    port: int
-    calls: list[tuple[str, str, bytes]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def paths(self) -> list[str]:
-        return [path for _method, path, _body in self.calls]
-
-
-def _provider_answer(path: str) -> tuple[int, dict]:
-    if path.endswith("/getMe"):
-        return 200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "SB",
-                                            "username": "secure_base_bot"}}
-    if path.endswith("/sendMessage"):
-        return 200, {"ok": True, "result": {"message_id": 1, "date": 0,
-                                            "chat": {"id": 42, "type": "private"}}}
-    if path.endswith("/answerCallbackQuery"):
-        return 200, {"ok": True, "result": True}
-    if path.endswith("/Messages.json"):
-        return 201, {"sid": "SM" + "1" * 32, "status": "queued"}
-    if "/me/messages" in path:
-        return 200, {"recipient_id": "1", "message_id": "m1"}
-    if path.endswith("/chat.postMessage"):
-        return 200, {"ok": True}
-    return 404, {"error": "unknown"}
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[FakeProvider]:
-    yield from run_fake_provider()
-
-
-def run_fake_provider() -> Iterator[FakeProvider]:
-    """Serves a :class:`FakeProvider` on a free port until the generator is closed."""
-    fake = FakeProvider(free_port())
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            fake.calls.append((self.command, self.path, self.rfile.read(length)))
-            status, body = _provider_answer(self.path.split("?")[0])
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = _answer  # noqa: N815
-
-        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", fake.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
 
 
 @dataclass
@@ -148,17 +90,17 @@ class Webhooks:
 def _channels(provider: FakeProvider, public_url: str = "") -> list:
     return [
         VerifiedTelegramInput.from_settings(TelegramSettings(
-            token=TELEGRAM_TOKEN, bot_name="@secure_base_bot", secret=TELEGRAM_SECRET,
+            token=TELEGRAM_TOKEN, bot_name="@" + TELEGRAM_BOT_NAME, secret=TELEGRAM_SECRET,
             api_url=provider.url)),
         VerifiedTwilioInput.from_settings(TwilioSettings(
-            account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, number="+15550001111",
-            whatsapp_number="+15550002222", public_url=public_url,
+            account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, number=TWILIO_NUMBER,
+            whatsapp_number=TWILIO_WHATSAPP_NUMBER, public_url=public_url,
             api_url=provider.url)),
         VerifiedFacebookInput.from_settings(FacebookSettings(
-            verify=FB_VERIFY, secret=FB_SECRET, page_token="page-token",
+            verify=FB_VERIFY, secret=FB_SECRET, page_token=FB_PAGE_TOKEN,
             api_url=provider.url)),
         VerifiedSlackInput.from_settings(SlackSettings(
-            token="xoxb-test", signing_secret=SLACK_SECRET, api_url=provider.url + "/")),
+            token=SLACK_TOKEN, signing_secret=SLACK_SECRET, api_url=provider.url + "/")),
     ]
 
 
@@ -242,13 +184,13 @@ PUBLIC_BASE = "https://chat.example.org"
 
 
 @pytest.fixture(scope="module")
-def webhooks(provider: FakeProvider, tmp_path_factory) -> Iterator[Webhooks]:  # type: ignore[no-untyped-def]
+def webhooks(fake_provider: FakeProvider, tmp_path_factory) -> Iterator[Webhooks]:  # type: ignore[no-untyped-def]
     # The Twilio channel reads SMS opt-outs from the application database: a private one.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SECURE_BASE_DATA_DIR", str(tmp_path_factory.mktemp("webhooks-data")))
         patch.delenv("SECURE_BASE_DATABASE_URL", raising=False)
         yield from _serve({
-            "/webhooks/": _channels(provider, public_url=PUBLIC_BASE + "/"),
+            "/webhooks/": _channels(fake_provider, public_url=PUBLIC_BASE + "/"),
             "/off/webhooks/": _off_channels(),
         })
 
@@ -637,25 +579,8 @@ def test_settings_enable_each_channel_and_list_secrets_masked() -> None:
 
 
 # --- The full stack (the lead runs these: they need a trained model) --------------------
-
-@pytest.fixture(scope="module")
-def telegram_stack(provider: FakeProvider, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The real servers, started as `make run` starts them, with Telegram enabled and its
-    outgoing calls going to the fake provider."""
-    from tests.conftest import need
-    from tests.stack import Stack, latest_model
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    stack = Stack(tmp_path_factory.mktemp("telegram"), model, env={
-        "SECURE_BASE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
-        "SECURE_BASE_TELEGRAM_BOT_NAME": "secure_base_bot",
-        "SECURE_BASE_TELEGRAM_SECRET": TELEGRAM_SECRET,
-        "SECURE_BASE_TELEGRAM_API_URL": provider.url,
-    }).start()
-    yield stack
-    stack.close()
-
+# The shared messaging stack (tests/messaging_stack.py): Telegram on, calling the fake
+# provider.
 
 def _sent_to(provider: FakeProvider, chat_id: int) -> list[str]:
     """The texts the assistant sent to ``chat_id`` through the fake Telegram API, as
@@ -675,13 +600,12 @@ def _sent_to(provider: FakeProvider, chat_id: int) -> list[str]:
 @pytest.mark.server
 @pytest.mark.model
 def test_full_stack_answers_a_signed_telegram_update_and_ignores_a_forged_one(
-        telegram_stack, provider) -> None:
+        messaging_stack, provider) -> None:
     from secure_base.profile import load_profile
 
-    stack = telegram_stack
+    stack = messaging_stack
     url = f"{stack.url}/webhooks/telegram/webhook"
-    chat, forged_chat = 770000 + int(time.time()) % 1000, 880000 + int(time.time()) % 1000
-    provider.calls.clear()
+    chat, forged_chat = new_chat_id(), new_chat_id()
 
     def post(update: dict, secret: str) -> requests.Response:
         return requests.post(url, json=update, timeout=120,

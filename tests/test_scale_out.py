@@ -25,7 +25,7 @@ from sqlalchemy import text
 from secure_base.db import make_engine
 from secure_base.lock_store import RedisLockStore
 from secure_base.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL, need, redis_endpoint_env, scale_endpoint_env
+from tests.conftest import POSTGRES_URL, redis_endpoint_env
 from tests.stack import reply_text as texts
 
 pytestmark = [pytest.mark.redis]
@@ -123,11 +123,6 @@ def redis_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def scale_env() -> dict[str, str]:
-    return scale_endpoint_env()
-
-
-@pytest.fixture(scope="module")
 def lock_redis(redis_env):  # type: ignore[no-untyped-def]
     """A client on the Redis database the servers keep their locks in."""
     client = redis.Redis(host=redis_env["SECURE_BASE_REDIS_HOST"],
@@ -153,31 +148,13 @@ def lock_store(redis_env) -> RedisLockStore:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def servers(scale_env, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """Server A (with the action server) and server B (using A's action server)."""
-    from tests.stack import Stack, latest_model
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    from cryptography.fernet import Fernet
-
-    # Every server reads every conversation: they share one encryption key, as in
-    # production (each data directory would otherwise get its own development key).
-    scale_env = {**scale_env, "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode()}
-    first = Stack(tmp_path_factory.mktemp("scale_a"), model, endpoints=SCALE, env=scale_env)
-    second = Stack(tmp_path_factory.mktemp("scale_b"), model, with_actions=False,
-                   endpoints=SCALE,
-                   env={**scale_env,
-                        "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
-                        "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
+def servers(scale_servers):  # type: ignore[no-untyped-def]
+    """Server A (with the action server) and server B (using A's action server): the
+    session's scale-out pair (tests/conftest.py). This run's conversations are deleted
+    from the shared trackers afterwards."""
     try:
-        with ThreadPoolExecutor(2) as pool:  # the two cold starts overlap
-            for started in [pool.submit(first.start), pool.submit(second.start)]:
-                started.result()
-        yield first, second
+        yield scale_servers
     finally:
-        first.close()
-        second.close()
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM events WHERE sender_id LIKE :run"),

@@ -50,13 +50,9 @@ from secure_base.messaging.twilio import ApiTwilioOutput, VerifiedTwilioInput
 from secure_base.privacy import delete_conversation_records, find_conversation_records
 from secure_base.profile import load_profile
 from secure_base.settings import PROJECT_ROOT, TwilioSettings
-from tests.test_messaging_webhooks import (  # noqa: F401 - `provider` is a fixture
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    FakeProvider,
-    provider,
-    twilio_signature,
-)
+from tests.fake_provider import FakeProvider
+from tests.messaging_stack import TWILIO_SID, TWILIO_TOKEN
+from tests.test_messaging_webhooks import twilio_signature
 
 BUTTONS = [{"title": "Yes, please", "payload": "/affirm"},
            {"title": "Not now", "payload": "/deny"},
@@ -329,8 +325,7 @@ class Handled:
 
 
 @pytest.fixture
-def handled(provider, keyed) -> Handled:  # noqa: F811 - the imported fixture
-    provider.calls.clear()
+def handled(provider, keyed) -> Handled:
     return Handled(provider)
 
 
@@ -417,35 +412,13 @@ async def test_replies_are_plain_numbered_and_split(handled) -> None:
 
 # --- The full stack (needs a trained model) ---------------------------------------------
 
-@pytest.fixture(scope="module")
-def twilio_stack(provider, tmp_path_factory):  # type: ignore[no-untyped-def]  # noqa: F811
-    """The real servers, started as `make run` starts them, with Twilio enabled and its
-    outgoing calls going to the fake provider."""
-    from tests.conftest import need
-    from tests.stack import Stack, latest_model, run_module
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    stack = Stack(tmp_path_factory.mktemp("twilio"), model, env={
-        "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
-        "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "SECURE_BASE_TWILIO_NUMBER": "+15550001111",
-        "SECURE_BASE_TWILIO_WHATSAPP_NUMBER": "+15550002222",
-        "SECURE_BASE_TWILIO_API_URL": provider.url,
-    })
-    # The article catalog, imported as `make run` imports it (for the reading links).
-    stack.data_dir.mkdir(parents=True, exist_ok=True)
-    imported = run_module("secure_base.catalog", "import", "--dir", "articles", env=stack.env)
-    assert imported.returncode == 0, imported.stderr[-2000:]
-    stack.start()
-    yield stack
-    stack.close()
-
+# The shared messaging stack (tests/messaging_stack.py): Twilio on for SMS and WhatsApp,
+# calling the fake provider, the article catalog imported (for the reading links).
 
 class Phone:
     """One person texting the stack, every request signed as Twilio signs it."""
 
-    def __init__(self, stack, provider: FakeProvider, number: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    def __init__(self, stack, provider: FakeProvider, number: str) -> None:  # type: ignore[no-untyped-def]
         self.stack, self.provider, self.number = stack, provider, number
         self.url = f"{stack.url}/webhooks/twilio/webhook"
 
@@ -490,14 +463,14 @@ class Phone:
         return [e for e in self.stack.tracker(self.number)["events"] if e["event"] == "bot"]
 
 
-def _phone(stack, provider) -> Phone:  # type: ignore[no-untyped-def]  # noqa: F811
+def _phone(stack, provider) -> Phone:  # type: ignore[no-untyped-def]
     return Phone(stack, provider, f"+1555{int(time.time() * 1000) % 10_000_000:07d}")
 
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_stop_silences_the_number_until_start(twilio_stack, provider) -> None:  # noqa: F811
-    phone, profile = _phone(twilio_stack, provider), load_profile()
+def test_full_stack_stop_silences_the_number_until_start(messaging_stack, provider) -> None:
+    phone, profile = _phone(messaging_stack, provider), load_profile()
     assert phone.text("STOP") == [stop_reply(profile)]
     assert phone.text("What is attachment?") == []
     assert phone.text("I want to end my life") == []  # unread: the person said STOP
@@ -513,8 +486,8 @@ def test_full_stack_stop_silences_the_number_until_start(twilio_stack, provider)
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_help_gives_the_practice_contact(twilio_stack, provider) -> None:  # noqa: F811
-    phone, profile = _phone(twilio_stack, provider), load_profile()
+def test_full_stack_help_gives_the_practice_contact(messaging_stack, provider) -> None:
+    phone, profile = _phone(messaging_stack, provider), load_profile()
     (reply,) = phone.text("Help")
     assert profile.contact.phone in reply and profile.contact.email in reply
     assert phone.user_texts() == []
@@ -522,8 +495,8 @@ def test_full_stack_help_gives_the_practice_contact(twilio_stack, provider) -> N
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_a_number_picks_a_button(twilio_stack, provider) -> None:  # noqa: F811
-    phone = _phone(twilio_stack, provider)
+def test_full_stack_a_number_picks_a_button(messaging_stack, provider) -> None:
+    phone = _phone(messaging_stack, provider)
     sent: list[str] = []
     # Messages whose answers come with buttons (the greeting's topics, the reading offer).
     for question in ("Hello", "Hi there", "What is attachment?"):
@@ -539,8 +512,8 @@ def test_full_stack_a_number_picks_a_button(twilio_stack, provider) -> None:  # 
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_a_long_answer_arrives_as_short_messages(twilio_stack, provider) -> None:  # noqa: F811
-    phone = _phone(twilio_stack, provider)
+def test_full_stack_a_long_answer_arrives_as_short_messages(messaging_stack, provider) -> None:
+    phone = _phone(messaging_stack, provider)
     first = phone.text("What is secure attachment?")
     bots = phone.bot_events()
     answer = next(e for e in bots if str(e.get("metadata", {}).get("utter_action", ""))
@@ -600,9 +573,9 @@ def _assert_crisis_lines(phone: Phone) -> None:
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_faq_answer_is_plain_text_within_sms_limits(twilio_stack, provider,  # noqa: F811
+def test_full_stack_faq_answer_is_plain_text_within_sms_limits(messaging_stack, provider,
                                                                responses) -> None:
-    phone = _phone(twilio_stack, provider)
+    phone = _phone(messaging_stack, provider)
     replies = _after_disclosure(phone, phone.text(FAQ_QUESTION))
     expected = _faq_answer_parts(phone, responses)
     assert expected and _in_order(expected, replies), (expected, replies)
@@ -614,12 +587,12 @@ def test_full_stack_faq_answer_is_plain_text_within_sms_limits(twilio_stack, pro
 @pytest.mark.server
 @pytest.mark.model
 def test_full_stack_reading_request_gets_a_title_and_its_link(
-        twilio_stack, provider) -> None:  # noqa: F811
+        messaging_stack, provider) -> None:
     import re
 
     from tests.test_messaging_replies import catalog_links
 
-    phone = _phone(twilio_stack, provider)
+    phone = _phone(messaging_stack, provider)
     replies = _after_disclosure(phone, phone.text(READING_REQUEST))
     catalog = dict((url, title) for title, url in catalog_links())
     # Links are the profile's article base URL and a slug (practice.yml: articles).
@@ -635,26 +608,26 @@ def test_full_stack_reading_request_gets_a_title_and_its_link(
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_crisis_message_gets_the_crisis_lines(twilio_stack, provider) -> None:  # noqa: F811
-    _assert_crisis_lines(_phone(twilio_stack, provider))
+def test_full_stack_crisis_message_gets_the_crisis_lines(messaging_stack, provider) -> None:
+    _assert_crisis_lines(_phone(messaging_stack, provider))
 
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_crisis_lines_without_the_action_server(twilio_stack, provider) -> None:  # noqa: F811
-    twilio_stack.stop("actions")
+def test_full_stack_crisis_lines_without_the_action_server(messaging_stack, provider) -> None:
+    messaging_stack.stop("actions")
     try:
-        _assert_crisis_lines(_phone(twilio_stack, provider))
+        _assert_crisis_lines(_phone(messaging_stack, provider))
     finally:
-        twilio_stack.start_actions()
+        messaging_stack.start_actions()
 
 
 @pytest.mark.server
 @pytest.mark.model
-def test_full_stack_whatsapp_is_answered_from_the_whatsapp_number(twilio_stack, provider,  # noqa: F811
+def test_full_stack_whatsapp_is_answered_from_the_whatsapp_number(messaging_stack, provider,
                                                                   responses) -> None:
-    sms = _phone(twilio_stack, provider)
-    phone = Phone(twilio_stack, provider, "whatsapp:" + sms.number)
+    sms = _phone(messaging_stack, provider)
+    phone = Phone(messaging_stack, provider, "whatsapp:" + sms.number)
     replies = _after_disclosure(phone, phone.text(FAQ_QUESTION))
     # WhatsApp gets the whole answer (no short form), in its own limits.
     expected = _faq_answer_parts(phone, responses)
@@ -664,54 +637,21 @@ def test_full_stack_whatsapp_is_answered_from_the_whatsapp_number(twilio_stack, 
     assert sms.received() == []  # nothing went to the same number over SMS
 
 
-@pytest.fixture(scope="module")
-def two_servers(provider, tmp_path_factory):  # type: ignore[no-untyped-def]  # noqa: F811
-    """Two Rasa servers behind one number (endpoints.scale.yml: PostgreSQL trackers, Redis
-    locks), one action server, and one application database (PostgreSQL) for opt-outs."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cryptography.fernet import Fernet
-
-    from tests.conftest import fresh_database_url, need, scale_endpoint_env
-    from tests.stack import Stack, latest_model
-
-    model = latest_model()
-    need(model is not None, "no trained model in models/ (run `make train`)")
-    env = {**scale_endpoint_env(),
-           "SECURE_BASE_INTAKE_KEY": Fernet.generate_key().decode(),
-           "SECURE_BASE_TWILIO_ACCOUNT_SID": TWILIO_SID,
-           "SECURE_BASE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-           "SECURE_BASE_TWILIO_NUMBER": "+15550001111",
-           "SECURE_BASE_TWILIO_API_URL": provider.url}
-    with fresh_database_url("postgresql", tmp_path_factory.mktemp("sms_db")) as app_db:
-        env["SECURE_BASE_DATABASE_URL"] = app_db
-        first = Stack(tmp_path_factory.mktemp("sms_a"), model, endpoints="endpoints.scale.yml",
-                      env=env)
-        second = Stack(tmp_path_factory.mktemp("sms_b"), model, with_actions=False,
-                       endpoints="endpoints.scale.yml",
-                       env={**env, "SECURE_BASE_ACTION_URL": first.env["SECURE_BASE_ACTION_URL"],
-                            "SECURE_BASE_ACTION_SECRET": first.env["SECURE_BASE_ACTION_SECRET"]})
-        try:
-            with ThreadPoolExecutor(2) as pool:
-                for started in [pool.submit(first.start), pool.submit(second.start)]:
-                    started.result()
-            yield first, second
-        finally:
-            first.close()
-            second.close()
+# Two servers behind one number: the session's scale-out pair (tests/conftest.py:
+# endpoints.scale.yml, one action server, one PostgreSQL application database).
 
 
 @pytest.mark.server
 @pytest.mark.model
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_two_servers_share_opt_outs_and_the_last_options(two_servers, provider) -> None:  # noqa: F811
+def test_two_servers_share_opt_outs_and_the_last_options(scale_servers, provider) -> None:
     from sqlalchemy import text
 
     from secure_base.db import make_engine
     from tests.conftest import POSTGRES_URL
 
-    first, second = two_servers
+    first, second = scale_servers
     on_a = _phone(first, provider)
     on_b = Phone(second, provider, on_a.number)
     try:
