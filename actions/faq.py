@@ -26,6 +26,7 @@ discussion; ``action_tell_me_more`` the deeper one; ``action_compare_topics`` co
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -52,6 +53,8 @@ from secure_base.topics import COMPARE_PAIRS, CONTENT_TOPIC_KEYS, TOPIC_KEYS
 # The answers of the retrieval intent: utter_faq/<key>, uttered by action_answer_faq.
 FAQ_RESPONSES = "utter_faq"
 _PAIR_ORDER = {frozenset(pair): pair for pair in COMPARE_PAIRS}
+_ASKS_SIMPLER = re.compile(r"\b(?:simpl\w*|easier|plainer|plain words|eli5|dumb (?:it )?down)\b",
+                           re.IGNORECASE)
 
 
 def mentioned_topics(tracker: Tracker) -> List[str]:
@@ -250,6 +253,13 @@ class ActionCompareTopics(Action):
             last = latest_faq_key(tracker)
             if last and last != keys[0]:
                 keys.append(last)
+        if len(keys) == 1:
+            # One topic and nothing to set it against ("explain the anxious one simpler"):
+            # the NLU's comparison was a misreading; answer about that topic instead.
+            text = str((tracker.latest_message or {}).get("text") or "")
+            if _ASKS_SIMPLER.search(text):
+                return await ActionExplainSimpler().run(dispatcher, tracker, domain)
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         if len(keys) < 2:
             dispatcher.utter_message(response="utter_compare_unknown")
             return []

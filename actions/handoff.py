@@ -52,6 +52,7 @@ from secure_base.intake.validators import (
     find_email_address,
     find_phone_number,
     parse_yes_no,
+    stop_wish,
     validate_free_text,
     validate_name,
 )
@@ -216,6 +217,9 @@ class ValidateCallbackForm(IntakeFormBase):
         if self.is_stray_payload(turn, CONSENT_SLOT, value):
             return {CONSENT_SLOT: None}
         answer = parse_yes_no(value)
+        if answer is None and stop_wish(value) == "stop":
+            # "wait actually nvm ill just email them": a no, said another way.
+            answer = False
         if answer is None:
             return self.reject(turn, CONSENT_SLOT, "utter_callback_invalid_consent")
         if not answer:

@@ -193,19 +193,22 @@ def choose(
     return Choice(None, tuple(likely))
 
 
-# A follow-up that points back at what was just explained ("why is that?", "why do people
-# end up like that?"), in a short message.
-_POINTS_BACK = re.compile(
-    r"\b(?:like (?:that|this)|that way|this way|(?:why|how) (?:is|was|does|did|do) "
-    r"(?:that|this|it)\b|(?:why|how) would (?:that|this|it)\b)",
+# A "why"/"how come" follow-up that points back at what was just explained ("why is
+# that?", "why do people end up like that?"), in a short message. "am I stuck like this"
+# is not one: it asks about the person, not the explanation.
+_WHY_FIRST = re.compile(r"^\W*(?:(?:but|and|so|ok|okay|hmm+)\W+)*(?:why|how come|how so)\b",
+                        re.IGNORECASE)
+_BACK_REFERENCE = re.compile(
+    r"\b(?:like (?:that|this)|that way|this way|(?:is|was|does|did|would) (?:that|this))\b",
     re.IGNORECASE,
 )
 POINTS_BACK_MAX_WORDS = 25
 
 
 def points_back(text: str) -> bool:
-    """Whether a short message asks about what was just explained ("why is that?")."""
-    return len(text.split()) <= POINTS_BACK_MAX_WORDS and bool(_POINTS_BACK.search(text))
+    """Whether a short "why" question asks about what was just explained."""
+    return (len(text.split()) <= POINTS_BACK_MAX_WORDS and bool(_WHY_FIRST.search(text))
+            and bool(_BACK_REFERENCE.search(text)))
 
 
 _LEGACY_PAYLOAD = re.compile(r"^/faq/([a-z_]+)\s*$")

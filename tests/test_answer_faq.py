@@ -387,3 +387,23 @@ async def test_a_question_asking_for_an_example_gets_the_topics_example() -> Non
 def test_asks_for_example(text: str, asks: bool) -> None:
     from secure_base.example_requests import asks_for_example
     assert asks_for_example(text) is asks
+
+
+async def test_a_comparison_with_only_one_topic_is_answered_about_that_topic() -> None:
+    from actions.faq import ActionCompareTopics
+    anxious = (topic_entity("anxious_attachment", "anxious"),)
+    history = [user("what is anxious attachment", "faq", (("anxious_attachment", 0.9),)),
+               bot("utter_faq/anxious_attachment")]
+    _, messages = await run(
+        ActionCompareTopics(),
+        history + [user("can you explain the anxious one simpler", "compare_topics",
+                        (("anxious_attachment", 0.8),), entities=anxious)],
+        last_topic="anxious_attachment",
+    )
+    assert names(messages) == ["utter_simpler_intro", "utter_short_anxious_attachment"]
+    _, messages = await run(
+        ActionCompareTopics(),
+        [user("hmm the anxious one vs", "compare_topics", (("anxious_attachment", 0.9),),
+              entities=anxious)],
+    )
+    assert names(messages)[0] == "utter_faq/anxious_attachment"

@@ -159,3 +159,14 @@ def test_a_follow_up_that_points_back_stays_on_the_topic(text: str) -> None:
     # A topic named in the message wins.
     assert choose(ranking, ["self_worth"], text=text,
                   last_topic="avoidant_attachment") != Choice("avoidant_attachment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ty!! also is it possible to change ur attachment style or am i just stuck like this",
+     "why is it so hard to trust people"],
+)
+def test_a_question_of_its_own_is_not_a_pointer_back(text: str) -> None:
+    ranking = [("can_attachment_change", 0.7), ("anxious_attachment", 0.2)]
+    assert choose(ranking, text=text, last_topic="anxious_attachment") == Choice(
+        "can_attachment_change")

@@ -430,3 +430,11 @@ def test_talk_to_human_has_many_short_and_long_phrasings_and_no_crisis_text() ->
     # None of them would be taken for a crisis by the rule-based safety net.
     detector = CrisisDetector(spacy.blank("en"))
     assert [text for text in own if detector.detect_text(text)] == []
+
+
+async def test_changing_ones_mind_at_the_consent_question_ends_the_request() -> None:
+    sim = CallbackSim()
+    await sim.start()
+    said = await sim.say("wait actually nvm ill just email them. thats all thx")
+    assert said == ["utter_callback_declined"]
+    assert sim.slots["callback_consent"] is False and sim.asking is None

@@ -1121,3 +1121,23 @@ async def test_a_name_given_with_the_consent_is_kept_and_not_asked() -> None:
     await sim.start()
     await sim.say("Yes, please go ahead. Forgive me if I am slow.", intent="affirm")
     assert sim.slots["preferred_name"] is None and sim.asking == "preferred_name"
+
+
+async def test_a_region_with_a_question_after_it_keeps_the_region_and_answers() -> None:
+    sim = await consented()
+    await until(sim, "region")
+    said = await sim.say(
+        "Maine. One further question, if you will permit me: roughly what does a session "
+        "cost?",
+        intent="faq", faq_key="fees_and_insurance")
+    assert sim.slots["region"] == "Maine."
+    assert said == ["utter_faq/fees_and_insurance"]
+    assert sim.asking == "reason"
+
+
+async def test_a_contact_method_given_with_the_age_is_kept() -> None:
+    sim = await consented()
+    await until(sim, "age")
+    await sim.say("38 and phone is best")
+    assert sim.slots["age"] == 38 and sim.slots["contact_method"] == "phone"
+    assert sim.asking == "phone"

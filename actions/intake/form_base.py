@@ -23,6 +23,7 @@ from secure_base.intake import OPTIONAL_SLOTS, SKIPPED, TRIES_SLOT, scoring
 from secure_base.intake.validators import (
     Choice,
     InvalidAnswer,
+    answer_then_question,
     asks_a_question_beside,
     is_payload,
     looks_like_question,
@@ -280,6 +281,13 @@ class IntakeFormBase(FormValidationAction, ABC):
                 return {slot: None}
         if payload_is_no_answer and self.is_stray_payload(turn, slot, value):
             return {slot: None}
+        if answer_then_question(value):
+            # "Pennsylvania. And how long does therapy take?": keep the answer; the
+            # question beside it is answered by get_validation_events.
+            try:
+                return {slot: parse(value)}
+            except InvalidAnswer:
+                pass
         if self.answered_faq(turn):
             return {slot: None}
         if any_text and self.answered_handoff(turn):

@@ -60,6 +60,7 @@ from secure_base.intake.validators import (
     licensed_region_of,
     match_choice,
     match_contact_method,
+    method_beside,
     method_named_after_detail,
     name_beside,
     normalise,
@@ -415,6 +416,11 @@ class ValidateIntakeForm(IntakeFormBase):
             return {} if quiet else self.reject(turn, "age", "utter_intake_invalid_age")
         if is_below_minimum_age(age, minimum):
             turn.say("utter_intake_under_age")
+            return {"age": age}
+        # "38 and phone is best": the contact method question is answered too.
+        method = method_beside(value) if not quiet else None
+        if method and not turn.tracker.get_slot("contact_method"):
+            return {"age": age, "contact_method": method}
         return {"age": age}
 
     def validate_contact_method(

@@ -171,6 +171,19 @@ def asks_a_question_beside(text: Any) -> bool:
                for sentence in _SENTENCES.split(text.strip()))
 
 
+def answer_then_question(text: Any) -> bool:
+    """Whether an answer comes first and a question of its own after it.
+
+    "Pennsylvania. One more question: how long does therapy take?" does; "how long does
+    therapy take?" (all question) and "Pennsylvania" do not.
+    """
+    if not isinstance(text, str):
+        return False
+    sentences = [part for part in _SENTENCES.split(text.strip()) if part.strip()]
+    return (len(sentences) > 1 and not looks_like_question(sentences[0])
+            and asks_a_question_beside(text))
+
+
 def is_payload(text: str) -> bool:
     """Whether the text is a Rasa intent payload such as ``/affirm``."""
     return text.strip().startswith("/")
@@ -378,6 +391,18 @@ SKIP_ANSWERS = {
     "i d rather not",
     "i d rather skip",
     "i d rather skip this",
+    "i d rather skip that",
+    "i d rather skip that one",
+    "i d rather skip this one",
+    "id rather skip",
+    "id rather skip that",
+    "id rather skip that one",
+    "id rather skip this one",
+    "skip that one",
+    "i ll skip that",
+    "i ll skip that one",
+    "i ll skip this one",
+    "pass on that one",
     "can we skip this",
     "can i skip this",
     "can we skip this one",
@@ -582,6 +607,14 @@ def parse_age(text: Any, minimum_age: int) -> int | bool:
         if any(re.search(p, norm) for p in adult_patterns):
             return True
         digits = re.findall(r"\b\d{1,3}\b", norm)
+        if len(digits) > 1:
+            # "im 27, turning 28 in march": the age stated, not the one to come.
+            stated = re.search(r"\b(?:i m|im|i am|age|aged|age is)\s+(\d{1,3})\b", norm)
+            coming = re.findall(r"\b(?:turning|turn|will be|ll be)\s+(\d{1,3})\b", norm)
+            if stated:
+                digits = [stated.group(1)]
+            elif coming:
+                digits = [d for d in digits if d not in coming] or digits
         if len(digits) == 1:
             years = int(digits[0])
         elif len(digits) > 1:
@@ -884,6 +917,21 @@ def method_named_after_detail(text: Any) -> Optional[str]:
     if not _CHANGE_OF_MIND.search(normalise(after)):
         return None
     method = match_contact_method(after)
+    return method if method in ("email", "phone") else None
+
+
+_METHOD_PREFERENCE = re.compile(r"\b(?:best|prefer|preferred|please|pls|better|works|is fine)\b")
+
+
+def method_beside(text: Any) -> Optional[str]:
+    """A contact method stated with a preference inside another answer, or ``None``.
+
+    "38 and phone is best" gives ``"phone"``; "I'm 40, call me Sam" (no preference word)
+    gives ``None``.
+    """
+    if not isinstance(text, str) or not _METHOD_PREFERENCE.search(normalise(text)):
+        return None
+    method = match_contact_method(text)
     return method if method in ("email", "phone") else None
 
 
