@@ -20,7 +20,7 @@ import asyncio
 import logging
 import re
 from datetime import UTC, datetime
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -256,19 +256,23 @@ class ValidateCallbackForm(IntakeFormBase):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
         """The phone number, alone or in a sentence, as E.164 (US unless a code is given)."""
-        turn = Turn(dispatcher, tracker, domain)
-        values = self.check_parsed(turn, PHONE_SLOT, value, parse=find_phone_number,
-                                   invalid_response="utter_intake_invalid_phone", **_TYPED_ANSWER)
-        return {**values, **times_beside(turn, value)} if values.get(PHONE_SLOT) else values
+        return self.detail_and_times(Turn(dispatcher, tracker, domain), PHONE_SLOT, value,
+                                     find_phone_number, "utter_intake_invalid_phone")
 
     def validate_callback_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
         """The e-mail address, alone or in a sentence (syntax only, normalised; no DNS)."""
-        turn = Turn(dispatcher, tracker, domain)
-        values = self.check_parsed(turn, EMAIL_SLOT, value, parse=find_email_address,
-                                   invalid_response="utter_intake_invalid_email", **_TYPED_ANSWER)
-        return {**values, **times_beside(turn, value)} if values.get(EMAIL_SLOT) else values
+        return self.detail_and_times(Turn(dispatcher, tracker, domain), EMAIL_SLOT, value,
+                                     find_email_address, "utter_intake_invalid_email")
+
+    def detail_and_times(self, turn: Turn, slot: str, value: Any,
+                         parse: Callable[[Any], str], invalid_response: str) -> SlotValues:
+        """The number or address, and the best times when they come with it."""
+        values = self.check_parsed(turn, slot, value, parse=parse,
+                                   invalid_response=invalid_response, **_TYPED_ANSWER)
+        return {**values, **times_beside(turn, value)} if values.get(slot) else values
+
     validate_callback_times = answer_validator(
         IntakeFormBase.check_parsed, TIMES_SLOT, "When suits the person (free text).",
         parse=validate_free_text, invalid_response="utter_intake_invalid_text", **_TYPED_ANSWER,
