@@ -50,7 +50,9 @@ STORY_HEADER = """\
 # Dev scenarios written blind (tests/heldout/scenarios/dev/) that passed every expected
 # behaviour, frozen as conversation tests by
 # `python scripts/eval_conversations.py --emit-stories tests/conversations/scenarios`.
-# Regenerate after a deliberate behaviour change; never edit by hand.
+# Regenerate after a deliberate behaviour change; never edit by hand. A message whose
+# entities Rasa's writer cannot write as text (the safety net's true/false check-in flag,
+# overlapping topic entities) is an intent-only step; its story name says how many.
 """
 ARTICLE_LINK = re.compile(r"/articles/([a-z0-9][a-z0-9-]*)")
 
@@ -293,23 +295,35 @@ def run_scenario(
     return ScenarioResult(str(scenario.get("id")), author, passed, len(turns), failures), events
 
 
-def can_freeze(events: list[dict[str, Any]]) -> bool:
-    """Whether Rasa's story writer can write this conversation faithfully.
+def writable(message: dict[str, Any]) -> bool:
+    """Whether Rasa's story writer can write this user message with its entities.
 
     Entity markup cannot nest, and test stories accept only text and number values: a
     message with overlapping entities or a true/false value (the safety net's check-in
-    flag spans the whole message) is left out of the frozen stories.
+    flag spans the whole message) cannot be written as text.
     """
+    entities = (message.get("parse_data") or {}).get("entities") or []
+    if any(isinstance(e.get("value"), bool) for e in entities):
+        return False
+    spans = sorted((e.get("start", 0), e.get("end", 0)) for e in entities)
+    return not any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def as_intent_only(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The events, with each message the story writer cannot write as an intent-only step.
+
+    The conversation test then checks the dialogue around such a message, not the NLU of
+    that one message. Also returns how many messages were turned.
+    """
+    turned = 0
+    result = []
     for event in events:
-        if event.get("event") != "user":
-            continue
-        entities = (event.get("parse_data") or {}).get("entities") or []
-        if any(isinstance(e.get("value"), bool) for e in entities):
-            return False
-        spans = sorted((e.get("start", 0), e.get("end", 0)) for e in entities)
-        if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
-            return False
-    return True
+        if event.get("event") == "user" and not writable(event):
+            event = {**event, "text": None,
+                     "parse_data": {**(event.get("parse_data") or {}), "text": None}}
+            turned += 1
+        result.append(event)
+    return result, turned
 
 
 def story_steps(story_name: str, events: list[dict[str, Any]]) -> list[Any]:
@@ -449,12 +463,13 @@ def main() -> int:
                     result, events = run_scenario(stack, checks, str(author.get("author")),
                                                   scenario)
                     if result.passed and batch == "dev" and args.emit_stories:
-                        if can_freeze(events):
-                            frozen += story_steps(
-                                f"{result.ident}: {scenario.get('about', '')}", events)
-                        else:
-                            print(f"passed but not frozen (entities Rasa's story writer "
-                                  f"cannot write): {result.ident}")
+                        events, turned = as_intent_only(events)
+                        about = str(scenario.get("about", ""))
+                        if turned:
+                            print(f"frozen with {turned} message(s) as intent-only steps "
+                                  f"(entities Rasa's story writer cannot write): {result.ident}")
+                            about += f" [{turned} message(s) as intent only]"
+                        frozen += story_steps(f"{result.ident}: {about}", events)
                     counts["scenarios"] += 1
                     counts["passed"] += result.passed
                     counts["turns"] += result.turns
