@@ -174,9 +174,3 @@ def test_reassurances_never_excuse_a_rule_a_doubt_or_a_fresh_crisis(text, layer,
     state = tracker(*turns, flagged_reply(text, layer, rule))
     assert next_crisis_action(state) == CRISIS_RESPONSE
 
-
-def test_the_policy_names_the_safety_nets_layers():
-    from secure_base.nlu import crisis_safety_net as net
-    from secure_base.policies import crisis_policy as policy
-    assert {policy.LAYER_RISK_CLASSIFIER, policy.LAYER_INTENT_CLASSIFIER} == {
-        net.LAYER_RISK, net.LAYER_CLASSIFIER}

@@ -44,6 +44,13 @@ CHECK_IN_SLOT = "safety_check_in"
 # detection layer of a crisis the NLU classifier decided on its own.
 SAFETY_NET_PROPERTY = "crisis_safety_net"
 CLASSIFIER_LAYER = "classifier"
+# The layer of a crisis the risk classifier decided, and the "rule" the NLU classifier
+# layer names (crisis as the top intent, or ranked high); a curated rule's match names
+# the rule itself. The crisis policy reads these to tell a classifier's reading of a
+# reassurance from a curated rule's match.
+RISK_CLASSIFIER_LAYER = "risk_classifier"
+TOP_INTENT_RULE = "top_intent"
+INTENT_RANKING_RULE = "intent_ranking"
 
 __all__ = ["CATEGORIES", "CrisisDetector", "CrisisMatch"]
 

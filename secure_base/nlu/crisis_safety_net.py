@@ -60,7 +60,14 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from secure_base.crisis import CLASSIFIER_LAYER, CRISIS_INTENT, SAFETY_NET_PROPERTY
+from secure_base.crisis import (
+    CLASSIFIER_LAYER,
+    CRISIS_INTENT,
+    INTENT_RANKING_RULE,
+    RISK_CLASSIFIER_LAYER,
+    SAFETY_NET_PROPERTY,
+    TOP_INTENT_RULE,
+)
 from secure_base.crisis.closings import is_chat_closing
 from secure_base.crisis.detector import CrisisDetector, CrisisMatch
 from secure_base.nlu.risk_classifier import (
@@ -78,7 +85,7 @@ RANKING_THRESHOLD_KEY = "ranking_threshold"
 
 LAYER_PATTERNS = "patterns"
 LAYER_CLASSIFIER = CLASSIFIER_LAYER
-LAYER_RISK = "risk_classifier"
+LAYER_RISK = RISK_CLASSIFIER_LAYER
 MENTION_OVERRIDE_KEY = "mention_override"
 #: A rule match is treated as a mention only while the risk classifier also finds the
 #: risk this unlikely: "I intend to kill myself (for the intake's reasons question)" stays
@@ -200,7 +207,7 @@ def decide(
         if closing:
             return result(TIER_MENTION, LAYER_CLASSIFIER, CHAT_CLOSING, None, CHAT_CLOSING)
         return result(TIER_ACUTE, LAYER_CLASSIFIER,
-                      "top_intent" if top_is_crisis else "intent_ranking", SELF)
+                      TOP_INTENT_RULE if top_is_crisis else INTENT_RANKING_RULE, SELF)
     if risk_tier == TIER_MENTION:
         return result(TIER_MENTION, LAYER_RISK, None, None)
     return result(TIER_NONE, None, None, None)

@@ -43,16 +43,20 @@ from secure_base.crisis import (
     FOLLOW_UP_SAFE_CONTINUE,
     FOLLOW_UP_UNCLEAR,
     FOLLOW_UP_UNSAFE,
+    INTENT_RANKING_RULE,
     QUESTION_INTENT,
+    RISK_CLASSIFIER_LAYER,
     SAFE_INTENT,
     SAFETY_NET_PROPERTY,
+    TOP_INTENT_RULE,
 )
 from secure_base.crisis.reassurances import is_reassurance
 
 # The safety net's layers whose crisis a plain reassurance may set aside (never the
-# curated rules' "patterns" layer); see secure_base/nlu/crisis_safety_net.py.
-LAYER_RISK_CLASSIFIER = "risk_classifier"
-LAYER_INTENT_CLASSIFIER = CLASSIFIER_LAYER
+# curated rules' "patterns" layer), and the names those layers give when no curated rule
+# matched; see secure_base/nlu/crisis_safety_net.py.
+_CLASSIFIER_LAYERS = (RISK_CLASSIFIER_LAYER, CLASSIFIER_LAYER)
+_NO_CURATED_RULE = (None, TOP_INTENT_RULE, INTENT_RANKING_RULE)
 
 # The fixed sequence that answers a crisis message.
 CRISIS_SEQUENCE = (CRISIS_RESPONSE, CRISIS_RECORD_ACTION, ACTION_LISTEN_NAME)
@@ -155,9 +159,9 @@ def reassures_without_rule(parse_data: Dict[Text, Any]) -> bool:
     hurt myself" is set aside (:mod:`secure_base.crisis.reassurances`).
     """
     decision = parse_data.get(SAFETY_NET_PROPERTY) or {}
-    if decision.get("rule") not in (None, "top_intent", "intent_ranking"):
+    if decision.get("rule") not in _NO_CURATED_RULE:
         return False
-    if decision.get("layer") not in (LAYER_RISK_CLASSIFIER, LAYER_INTENT_CLASSIFIER):
+    if decision.get("layer") not in _CLASSIFIER_LAYERS:
         return False
     return is_reassurance(str(parse_data.get("text") or ""))
 
