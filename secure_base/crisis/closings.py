@@ -23,10 +23,16 @@ CLOSINGS_FILE = Path(__file__).with_name("closings.yml")
 _SEPARATORS = re.compile(r"[^a-z0-9']+")
 
 
-def _words(text: str) -> tuple[str, ...]:
+def chat_words(text: str) -> tuple[str, ...]:
+    """The words of a chat message, lowercased, with the apostrophes people leave out.
+
+    "Thats all, im off!! 👋" is ``("that's", "all", "i'm", "off")``; also read by
+    :mod:`secure_base.crisis.reassurances`, so both closed lists see messages alike.
+    """
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"\b(that|it|i)s\b", r"\1's", text)  # thats -> that's, its, is
     text = re.sub(r"\bim\b", "i'm", text)
+    text = re.sub(r"\bwont\b", "won't", text)
     return tuple(word.strip("'") for word in _SEPARATORS.split(text) if word.strip("'"))
 
 
@@ -34,8 +40,8 @@ def _words(text: str) -> tuple[str, ...]:
 def _phrases() -> tuple[tuple[tuple[str, ...], ...], frozenset[tuple[str, ...]]]:
     """All phrases as word tuples (longest first), and the scoped ones."""
     data = yaml.safe_load(CLOSINGS_FILE.read_text(encoding="utf-8"))
-    scoped = frozenset(_words(phrase) for phrase in data["scoped"])
-    every = scoped | {_words(phrase) for phrase in data["filler"]}
+    scoped = frozenset(chat_words(phrase) for phrase in data["scoped"])
+    every = scoped | {chat_words(phrase) for phrase in data["filler"]}
     return tuple(sorted(every, key=len, reverse=True)), scoped
 
 
@@ -49,7 +55,7 @@ def is_chat_closing(text: str | None) -> bool:
         True for "ok nothing else, bye!", "that's all for now thanks"; False for "bye",
         "thanks for everything, goodbye", "that's all, i won't need the appointment".
     """
-    words = _words(text or "")
+    words = chat_words(text or "")
     if not words or len(words) > 16:
         return False
     phrases, scoped = _phrases()

@@ -9,20 +9,19 @@ crisis response. The closed lists are in ``reassurances.yml``.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from secure_base.crisis.closings import chat_words
+
 REASSURANCES_FILE = Path(__file__).with_name("reassurances.yml")
 
 
 def _plain(text: str) -> str:
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"\bim\b", "i'm", text)
-    text = re.sub(r"\bwont\b", "won't", text)
-    return " " + " ".join(re.findall(r"[a-z0-9']+", text)) + " "
+    """The message's words (:func:`chat_words`) between spaces, for whole-word matching."""
+    return " " + " ".join(chat_words(text)) + " "
 
 
 @lru_cache(maxsize=1)
