@@ -159,6 +159,11 @@ _QUESTION_LEAD = re.compile(
 _SENTENCES = re.compile(r"(?<=[.!?;\n])\s*")
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences of an answer, trimmed, without empty ones."""
+    return [part.strip() for part in _SENTENCES.split(text.strip()) if part.strip()]
+
+
 def asks_a_question_beside(text: Any) -> bool:
     """Whether an answer also carries a question of its own (a sentence of 4+ words).
 
@@ -168,7 +173,7 @@ def asks_a_question_beside(text: Any) -> bool:
     if not isinstance(text, str):
         return False
     return any(len(sentence.split()) >= 4 and looks_like_question(sentence)
-               for sentence in _SENTENCES.split(text.strip()))
+               for sentence in sentences_of(text))
 
 
 def answer_then_question(text: Any) -> bool:
@@ -179,7 +184,7 @@ def answer_then_question(text: Any) -> bool:
     """
     if not isinstance(text, str):
         return False
-    sentences = [part for part in _SENTENCES.split(text.strip()) if part.strip()]
+    sentences = sentences_of(text)
     return (len(sentences) > 1 and not looks_like_question(sentences[0])
             and asks_a_question_beside(text))
 
@@ -258,7 +263,7 @@ def _yes_no_in_sentence(norm: str, text: str) -> Optional[bool]:
     if "?" in text:
         return None
     verdicts = {_yes_no_of_clause(normalise(sentence))
-                for sentence in _SENTENCES.split(text) if sentence.strip()}
+                for sentence in sentences_of(text)}
     verdicts.discard(None)
     return verdicts.pop() if len(verdicts) == 1 else None
 
@@ -1040,7 +1045,7 @@ def validate_region(text: Any) -> str:
     value = validate_free_text(text, MAX_REGION_LENGTH)
     # "Pennsylvania. One more question: how long does therapy take?" keeps the statement
     # (the question beside it is answered); a message that is all question is no region.
-    sentences = [part.strip() for part in _SENTENCES.split(value) if part.strip()]
+    sentences = sentences_of(value)
     statements = [part for part in sentences if not looks_like_question(part)]
     if not statements:
         raise InvalidAnswer("Which state or region do you live in? For example: Maine.")
