@@ -164,7 +164,8 @@ _TYPED_ANSWER = {"recheck_stored": True, "payload_is_no_answer": True}
 def times_beside(turn: Turn, value: Any) -> SlotValues:
     """The best times given with the number or address ("..., the afternoon suits me").
 
-    Only for a fresh answer, and only while the times question is still open.
+    Nothing once the times question is answered, or when the text says nothing about
+    times (a stored number or address never does).
     """
     if not isinstance(value, str) or turn.tracker.slots.get(TIMES_SLOT):
         return {}
