@@ -65,6 +65,27 @@ def faq_key_of(parse_data: dict[str, Any]) -> Optional[str]:
     return choose(faq_ranking(parse_data), named).key
 
 
+def recent_faq_keys(tracker: Tracker, limit: int = 2) -> list[str]:
+    """The last ``limit`` different topics asked about, most recent first.
+
+    "What's the difference between the two?" after questions on the anxious and the
+    avoidant pattern means those two.
+    """
+    keys: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parse_data = event.get("parse_data") or {}
+        if (parse_data.get("intent") or {}).get("name") != FAQ_INTENT:
+            continue
+        key = faq_key_of(parse_data)
+        if key and key not in keys:
+            keys.append(key)
+            if len(keys) == limit:
+                break
+    return keys
+
+
 def latest_faq_key(tracker: Tracker) -> Optional[str]:
     """The topic of the most recent FAQ question in the conversation, if any."""
     for event in reversed(tracker.events):

@@ -43,7 +43,7 @@ from actions.articles import (
     request_input,
     send_recommendations,
 )
-from actions.common import latest_faq_key, named_topics, response_name
+from actions.common import latest_faq_key, named_topics, recent_faq_keys, response_name
 from secure_base.example_requests import asks_for_example
 from secure_base.faq_choice import Choice, choose, faq_ranking, payload_key, title
 from secure_base.feelings import detect_feeling
@@ -138,6 +138,10 @@ class ActionAnswerFaq(Action):
 
         reading_request = is_reading_request(text)
         choice = choose_topic(tracker, reading_request)
+        if choice.key is None and reading_request:
+            # Unsure between topics, but reading was asked for: the catalog's search over
+            # the message's own words ("I pull away... something to read") picks it.
+            return await send_recommendations(dispatcher, request_input(tracker))
         if choice.key is None:
             if choice.options:
                 dispatcher.utter_message(
@@ -249,6 +253,10 @@ class ActionCompareTopics(Action):
     ) -> List[EventType]:
         """Utters the comparison for the named pair (or the named topic and the last one)."""
         keys = mentioned_topics(tracker)
+        if not keys:
+            # "What's the difference between the two?": the last two topics asked about.
+            recent = recent_faq_keys(tracker, 2)
+            keys = recent[::-1] if len(recent) == 2 else []  # in the order they were asked
         if len(keys) == 1:
             last = latest_faq_key(tracker)
             if last and last != keys[0]:

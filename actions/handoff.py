@@ -51,6 +51,7 @@ from secure_base.intake.validators import (
     contact_details_in,
     find_email_address,
     find_phone_number,
+    match_contact_method,
     parse_yes_no,
     stop_wish,
     validate_free_text,
@@ -244,13 +245,22 @@ class ValidateCallbackForm(IntakeFormBase):
         if self.is_stray_payload(turn, METHOD_SLOT, value):
             return {METHOD_SLOT: None}
         if turn.is_fresh(METHOD_SLOT) and isinstance(value, str):
-            # A number or an address given straight away names the method too.
+            # A number or an address given straight away names the method too, and so
+            # does a word for one ("cell", "text me") said with a number.
             details = contact_details_in(value)
-            if len(details) == 1:
-                ((kind, detail),) = details.items()
+            named = match_contact_method(value)
+            kind = named if named in (METHOD_PHONE, METHOD_EMAIL) else None
+            if kind is None and len(details) == 1:
+                kind = next(iter(details))
+            if kind is not None:
                 method = METHOD_PHONE if kind == "phone" else METHOD_EMAIL
                 slot = PHONE_SLOT if kind == "phone" else EMAIL_SLOT
-                return {METHOD_SLOT: method, slot: detail, **times_beside(turn, value)}
+                if kind in details:
+                    return {METHOD_SLOT: method, slot: details[kind], **times_beside(turn, value)}
+                if kind == "phone" and sum(char.isdigit() for char in value) >= 7:
+                    # "cell 555 867 2040": the phone it is, but that number is not valid.
+                    turn.say("utter_intake_invalid_phone")
+                return {METHOD_SLOT: method}
         return self.check_choice(turn, METHOD_SLOT, value, choices=CALLBACK_CONTACT_CHOICES)
 
     def validate_callback_phone(

@@ -30,7 +30,7 @@ import re
 _DET = r"(?:a|an|any|some|good|the|your|more|other|further|recommended)"
 _NOUN = (
     r"(?:articles?|blogs?|blog\s*posts?|posts?|guides?|resources?|books?|reading|readings"
-    r"|writing|material)"
+    r"|writing|material|pages?|pieces?|handouts?|leaflets?|pamphlets?|write-?ups?)"
 )
 _W = r"[\w'-]+"
 
@@ -53,7 +53,14 @@ _ASKS = _compile((
     r"\b(?:something|anything|smth|sth|stuff|page|pages)\s+(?:\w+\s+)?(?:i|u|you)\s+"
     r"(?:can|could|might|may|should)\s+read\b",
     r"(?:\b(?:do\s+you\s+have|have\s+you\s+got|you\s+got|got)|^)\s*(?:anything|something|smth|sth)"
-    r"\s+(?:good\s+)?(?:on|about)\b(?!\s+(?:my|your)\s+mind)",
+    r"\s+(?:(?:good|short|quick|simple|easy|brief|basic|light)\s+)?(?:on|about)\b"
+    r"(?!\s+(?:my|your)\s+mind)",
+    # "send me whatever you have on...", "show me what you've got about..."
+    r"\b(?:send|give|show)\s+(?:me|us)\s+(?:whatever|what)\s+(?:you|u)\s*(?:'ve\s+)?"
+    r"(?:have|got)\b",
+    # "something for people who feel too much" as a whole request.
+    r"^\s*(?:anything|something|smth|sth)\s+(?:\w+\s+)?for\s+(?:people|someone|somebody"
+    r"|those|anyone|parents|couples|partners|adults|teens|me)\b",
     r"\b(?:anything|something)\s+(?:on|about)\s+(?:that|this|it)\b",
     r"(?:^|\band\s+)(?:smth|sth)\s+(?:on|about|abt)\b",
     r"\bis\s+there\s+anything\s+(?:on|about|written)\b",

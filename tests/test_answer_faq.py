@@ -157,6 +157,19 @@ async def test_request_articles_uses_the_pickers_key_for_the_message(catalog) ->
     assert messages[1]["title"] == "Anxious attachment, gently"
 
 
+async def test_an_unsure_reading_request_is_answered_with_reading_not_a_question(
+    catalog,  # noqa: F811
+) -> None:
+    # The picker cannot choose between two topics, but reading was asked for: the
+    # catalog's search over the words ("pull away") picks the articles, no button question.
+    text = "I tend to pull away when people get close, do you have something I can read"
+    ranking = (("letting_someone_in", 0.4), ("avoidant_attachment", 0.38))
+    events, messages = await run(ActionAnswerFaq(), [user(text, "faq", ranking)])
+    sent = names(messages)
+    assert sent[0] == "utter_articles_intro" and set(sent[1:]) == {"utter_article"}
+    assert slot(events, "last_topic") == "avoidant_attachment"
+
+
 # ------------------------------------------------------------------- unsure: ask
 
 
@@ -407,3 +420,17 @@ async def test_a_comparison_with_only_one_topic_is_answered_about_that_topic() -
               entities=anxious)],
     )
     assert names(messages)[0] == "utter_faq/anxious_attachment"
+
+
+async def test_the_difference_between_the_two_means_the_last_two_topics() -> None:
+    from actions.faq import ActionCompareTopics
+    history = [user("what is anxious attachment", "faq", (("anxious_attachment", 0.9),)),
+               bot("utter_faq/anxious_attachment"),
+               user("and avoidant?", "faq", (("avoidant_attachment", 0.9),)),
+               bot("utter_faq/avoidant_attachment")]
+    question = user("whats the difference between the two anyway", "compare_topics")
+    _, messages = await run(ActionCompareTopics(), history + [question])
+    assert names(messages) == ["utter_compare_anxious_attachment__avoidant_attachment"]
+    # With one topic so far there is no "two": ask which.
+    _, messages = await run(ActionCompareTopics(), history[:2] + [question])
+    assert names(messages) == ["utter_compare_unknown"]

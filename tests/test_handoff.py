@@ -302,6 +302,27 @@ async def test_a_number_or_address_given_for_the_method_names_it_and_is_kept(
     assert sim.asking == "callback_times"
 
 
+@pytest.mark.parametrize(
+    ("answer", "said", "asking", "stored"),
+    [("cell 207 555 0187 dont leave a voicemail tho", [], "callback_times", "+12075550187"),
+     # A number that cannot be real: the method is kept and the number asked again.
+     ("cell 555 867 2040 dont leave a voicemail tho", ["utter_intake_invalid_phone"],
+      "callback_phone", None),
+     ("text me", [], "callback_phone", None)],
+)
+async def test_a_word_for_the_phone_names_the_method_with_or_without_a_good_number(
+    answer: str, said: list, asking: str, stored: str | None
+) -> None:
+    sim = CallbackSim()
+    await sim.start()
+    await sim.say("Yes", intent="affirm")
+    await sim.say("Dana")
+    assert await sim.say(answer) == said
+    assert sim.slots["callback_contact_method"] == "phone"
+    assert sim.slots.get("callback_phone") == stored
+    assert sim.asking == asking
+
+
 @pytest.mark.parametrize("step", ["method", "detail"])
 async def test_best_times_given_with_the_address_are_kept_and_not_asked(step: str) -> None:
     sim = CallbackSim()

@@ -1059,6 +1059,16 @@ async def test_a_valid_answer_labelled_as_asking_for_a_person_is_the_answer() ->
     assert said == [] and sim.slots["contact_method"] == "phone" and sim.asking == "phone"
 
 
+@pytest.mark.parametrize("text", ["ME", "me", "Maine"])
+async def test_a_state_code_read_as_asking_for_a_person_is_the_region(text: str) -> None:
+    # "ME" lowercases to "me", which the NLU can read as asking for a person.
+    sim = await consented()
+    await until(sim, "region")
+    said = await sim.say(text, intent="talk_to_human", confidence=0.7)
+    assert "utter_handoff_mid_intake" not in said
+    assert sim.slots["region"] == text and sim.asking == "reason"
+
+
 @pytest.mark.parametrize("slot", ["preferred_name", "contact_method", "email", "reason"])
 async def test_asking_for_a_person_mid_intake_gives_the_routes_and_asks_again(slot: str) -> None:
     sim = await consented()

@@ -541,3 +541,13 @@ def test_best_times_beside_a_contact_detail(text: str, times) -> None:
 def test_a_name_beside_another_answer_needs_a_cue(text: str, name) -> None:
     from secure_base.intake.validators import name_beside
     assert name_beside(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ME", True), ("me.", True), ("Maine", True), (" new york ", True), ("Pa", True),
+     ("me and my partner", False), ("Portland", False), ("", False), (None, False)],
+)
+def test_is_us_state(text, expected) -> None:  # type: ignore[no-untyped-def]
+    from secure_base.intake.validators import is_us_state
+    assert is_us_state(text) is expected

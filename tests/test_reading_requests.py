@@ -30,6 +30,11 @@ ASKS_FOR_READING = [
     "smth i can read on co-regulation",
     "and smth on trusting my needs pls",
     "is there a page i could read on your cancellation policy",
+    "something short on what attachment even is",
+    "send me whatever you have on earned secure attachment",
+    "is there a page about confidentiality, who sees what i say",
+    "Do you have a piece about saying no to people without feeling dreadful about it?",
+    "something for people who feel like they're too much for others",
 ]
 
 NOT_A_REQUEST = [
@@ -55,6 +60,9 @@ NOT_A_REQUEST = [
     "therapy vs self help books",
     "I wish I could read people better",
     "my partner says I can read her mind",
+    "is there something for me to sign before the first session?",
+    "what about something short like a weekly check-in",
+    "send me what I need to bring to the first appointment",
 ]
 
 

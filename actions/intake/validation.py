@@ -57,6 +57,7 @@ from secure_base.intake.validators import (
     find_phone_number,
     is_below_minimum_age,
     is_skip,
+    is_us_state,
     licensed_region_of,
     match_choice,
     match_contact_method,
@@ -513,7 +514,9 @@ class ValidateIntakeForm(IntakeFormBase):
             value,
             parse=validate_region,
             invalid_response="utter_intake_invalid_region",
-            any_text=True,
+            # Any text is a region, so asking for a person is never taken as one; but a
+            # state's name or code ("ME", which the NLU can read as "me") is an answer.
+            any_text=not is_us_state(value),
         )
         region = values["region"]
         if region is not None and turn.is_fresh("region"):

@@ -1052,6 +1052,16 @@ def validate_region(text: Any) -> str:
     return value if len(statements) == len(sentences) else " ".join(statements)
 
 
+def is_us_state(text: Any) -> bool:
+    """Whether a whole answer is a US state's name or postal code ("Maine", "ME", "me.")."""
+    if not isinstance(text, str):
+        return False
+    stripped = text.strip().strip(".!")
+    return stripped.upper() in US_STATES or normalise(stripped) in {
+        normalise(state) for state in US_STATES.values()
+    }
+
+
 def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional[str]:
     """Return the licensed region the answer names, or ``None``.
 
