@@ -37,10 +37,7 @@ import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.exceptions import InvalidConfigException
@@ -58,7 +55,6 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from secure_base.crisis import (
     CLASSIFIER_LAYER,
@@ -78,6 +74,7 @@ from secure_base.nlu.risk_classifier import (
     RISK_PROPERTY,
     SELF,
 )
+from secure_base.nlu.rule_component import RuleComponent
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +224,7 @@ def _add_entity(message: Message, entity: str, value: Any) -> None:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class CrisisSafetyNet(GraphComponent, IntentClassifier):
+class CrisisSafetyNet(RuleComponent, IntentClassifier):
     """Forces the ``crisis`` intent when the rules or a classifier recognise a crisis."""
 
     @staticmethod
@@ -274,30 +271,10 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         self.mention_override = float(self.component_config[MENTION_OVERRIDE_KEY])
         self._detector = detector if detector is not None else shared_detector()
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CrisisSafetyNet:
-        """Creates the component; the rules are compiled here, at model load time."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to do at training time: the safety net only acts on predictions."""
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Applies the safety net to each message (see the module docstring)."""
-        for message in messages:
-            self._process_message(message)
-        return messages
-
     # ----------------------------------------------------------------------------------
 
-    def _process_message(self, message: Message) -> None:
+    def process_message(self, message: Message) -> None:
+        """Applies the safety net to one message (see the module docstring)."""
         text = message.get(TEXT)
         if not isinstance(text, str):
             return

@@ -25,10 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -38,10 +35,10 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from secure_base.crisis import CRISIS_INTENT
 from secure_base.emoji_talk import INTENT_BY_KIND, EmojiSets, classify, default_sets
+from secure_base.nlu.rule_component import RuleComponent
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +49,7 @@ EMOJI_TALK_PROPERTY = "emoji_talk"
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class EmojiTalkClassifier(GraphComponent, IntentClassifier):
+class EmojiTalkClassifier(RuleComponent, IntentClassifier):
     """Sets the intent of messages made only of emoji, emoticons or punctuation."""
 
     @staticmethod
@@ -75,28 +72,8 @@ class EmojiTalkClassifier(GraphComponent, IntentClassifier):
         self.component_config = {**self.get_default_config(), **(config or {})}
         self._sets = sets if sets is not None else default_sets()
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmojiTalkClassifier:
-        """Creates the component; the emoji sets are read (and checked) here."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to learn: the reading is fixed."""
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Sets the intent of each emoji- or punctuation-only message."""
-        for message in messages:
-            self._process_message(message)
-        return messages
-
-    def _process_message(self, message: Message) -> None:
+    def process_message(self, message: Message) -> None:
+        """Sets the intent of an emoji- or punctuation-only message."""
         text = message.get(TEXT)
         kind = classify(text, self._sets) if isinstance(text, str) else None
         if kind is None:

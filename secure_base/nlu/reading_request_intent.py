@@ -21,10 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -34,8 +31,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from secure_base.nlu.rule_component import RuleComponent
 from secure_base.reading_requests import is_reading_request
 
 logger = logging.getLogger(__name__)
@@ -71,7 +68,7 @@ def merged_ranking(ranking: List[Dict[str, Any]]) -> Optional[List[Dict[str, Any
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class ReadingRequestIntent(GraphComponent, IntentClassifier):
+class ReadingRequestIntent(RuleComponent, IntentClassifier):
     """Merges ``faq`` and ``request_articles`` for messages that ask for reading."""
 
     @staticmethod
@@ -92,28 +89,8 @@ class ReadingRequestIntent(GraphComponent, IntentClassifier):
         """
         self.component_config = {**self.get_default_config(), **(config or {})}
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ReadingRequestIntent:
-        """Creates the component."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to learn: the patterns are fixed."""
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Merges the two reading intents of each reading request."""
-        for message in messages:
-            self._process_message(message)
-        return messages
-
-    def _process_message(self, message: Message) -> None:
+    def process_message(self, message: Message) -> None:
+        """Merges the two reading intents of a reading request."""
         text = message.get(TEXT)
         if not isinstance(text, str) or not is_reading_request(text):
             return
