@@ -10,8 +10,9 @@ training data). Each message has one category:
   party's or one's own resolved past) and ``everyday`` (idioms, privacy requests,
   logistics, names, ages) - a full crisis interruption here is a false alarm.
 
-Batches have roles (docs/evaluation.md): ``dev`` is read for error analysis, so its misses
-and false alarms are printed; ``test_a`` and ``test_b`` are never read: only their totals
+Batches have roles (docs/evaluation.md): ``dev`` and ``dev2`` (fresh authors, session 4)
+are read for error analysis, so their misses and false alarms are printed; ``test_a`` and
+``test_b`` are never read: only their totals
 are printed, and nobody looks at their messages.
 
 Usage: python scripts/eval_crisis.py [--model models/x.tar.gz]
@@ -43,7 +44,7 @@ RISK_CATEGORIES = (
 SAFE_CATEGORIES = ("benign_mention", "everyday")
 CATEGORIES = RISK_CATEGORIES + SAFE_CATEGORIES
 #: Batches whose messages may be read (error analysis); the others print totals only.
-READABLE_BATCHES = frozenset({"dev"})
+READABLE_BATCHES = frozenset({"dev", "dev2"})
 
 #: Targets from the issue, measured on the never-read batches (printed by ``make eval``).
 TARGETS = {

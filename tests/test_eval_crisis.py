@@ -66,6 +66,16 @@ def test_the_dev_batch_is_never_counted_as_never_read(capsys):
 def test_the_blind_batches_are_complete():
     messages = load_batches()
     batches = {m.batch for m in messages}
-    assert batches == {"dev", "test_a", "test_b"}
-    for batch in batches:
+    assert batches == {"dev", "dev2", "test_a", "test_b"}
+    for batch in ("dev", "test_a", "test_b"):  # four authors each
         assert sum(m.batch == batch for m in messages) == 360
+    # Two authors, 90 each; one message went for sharing its words with training data.
+    assert sum(m.batch == "dev2" for m in messages) == 179
+
+
+def test_both_development_batches_are_read_and_never_counted_as_never_read():
+    messages = _all("dev2") + _all("test_b")
+    parses = _parses(messages, lambda m: m.batch == "dev2")  # dev2 all interrupted
+    figures, _ = report(messages, parses)
+    assert figures["never-read (all)"]["everyday"] == 0.0
+    assert figures["dev2"]["everyday"] == 1.0
