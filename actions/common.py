@@ -88,11 +88,5 @@ def recent_faq_keys(tracker: Tracker, limit: int = 2) -> list[str]:
 
 def latest_faq_key(tracker: Tracker) -> Optional[str]:
     """The topic of the most recent FAQ question in the conversation, if any."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parse_data = event.get("parse_data") or {}
-            if (parse_data.get("intent") or {}).get("name") == FAQ_INTENT:
-                key = faq_key_of(parse_data)
-                if key:
-                    return key
-    return tracker.get_slot("last_topic")
+    recent = recent_faq_keys(tracker, 1)
+    return recent[0] if recent else tracker.get_slot("last_topic")

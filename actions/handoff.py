@@ -51,6 +51,7 @@ from secure_base.intake.validators import (
     contact_details_in,
     find_email_address,
     find_phone_number,
+    has_phone_digits,
     match_contact_method,
     parse_yes_no,
     stop_wish,
@@ -257,7 +258,7 @@ class ValidateCallbackForm(IntakeFormBase):
                 slot = PHONE_SLOT if kind == "phone" else EMAIL_SLOT
                 if kind in details:
                     return {METHOD_SLOT: method, slot: details[kind], **times_beside(turn, value)}
-                if kind == "phone" and sum(char.isdigit() for char in value) >= 7:
+                if kind == "phone" and has_phone_digits(value):
                     # "cell 555 867 2040": the phone it is, but that number is not valid.
                     turn.say("utter_intake_invalid_phone")
                 return {METHOD_SLOT: method}

@@ -1052,14 +1052,15 @@ def validate_region(text: Any) -> str:
     return value if len(statements) == len(sentences) else " ".join(statements)
 
 
+_STATE_NAMES = frozenset(normalise(state) for state in US_STATES.values())
+
+
 def is_us_state(text: Any) -> bool:
     """Whether a whole answer is a US state's name or postal code ("Maine", "ME", "me.")."""
     if not isinstance(text, str):
         return False
     stripped = text.strip().strip(".!")
-    return stripped.upper() in US_STATES or normalise(stripped) in {
-        normalise(state) for state in US_STATES.values()
-    }
+    return stripped.upper() in US_STATES or normalise(stripped) in _STATE_NAMES
 
 
 def licensed_region_of(region: str, licensed_regions: Sequence[str]) -> Optional[str]:
@@ -1109,6 +1110,15 @@ def best_times_in(text: str) -> Optional[str]:
     return "; ".join(timed) or None
 
 
+#: Fewer digits than this is no attempt at a phone number ("38", "after 5").
+_PHONE_MIN_DIGITS = 7
+
+
+def has_phone_digits(text: str) -> bool:
+    """Whether a text holds enough digits to be an attempt at a phone number."""
+    return sum(char.isdigit() for char in text) >= _PHONE_MIN_DIGITS
+
+
 def contact_details_in(text: str) -> dict[str, str]:
     """The email address and phone number an answer holds, where they are valid."""
     details = {}
@@ -1117,7 +1127,7 @@ def contact_details_in(text: str) -> dict[str, str]:
             details["email"] = find_email_address(text)
         except InvalidAnswer:
             pass
-    if sum(char.isdigit() for char in text) >= 7:
+    if has_phone_digits(text):
         try:
             details["phone"] = find_phone_number(text)
         except InvalidAnswer:
