@@ -11,7 +11,6 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -37,6 +36,7 @@ from secure_base.emoji_talk import (
 )
 from secure_base.nlu.crisis_safety_net import SAFETY_NET_PROPERTY, CrisisSafetyNet
 from secure_base.nlu.emoji_talk_classifier import EMOJI_TALK_PROPERTY, EmojiTalkClassifier
+from tests.pipeline_parts import fallback_classifier, intent_ranking, options_in_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENT = "secure_base.nlu.emoji_talk_classifier.EmojiTalkClassifier"
@@ -130,8 +130,6 @@ def test_the_nlu_examples_of_the_emoji_intents_read_as_those_intents() -> None:
 # ---------------------------------------------------------------------------- component
 
 
-def _ranking(*pairs) -> List[Dict[str, Any]]:
-    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf} for name, conf in pairs]
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +148,10 @@ def pipeline_tail(spacy_parts):
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     names = [c["name"] for c in config["pipeline"]]
     start = names.index(COMPONENT)
-    fallback_config = {**FallbackClassifier.get_default_config(),
-                       **{k: v for k, v in config["pipeline"][start + 1].items() if k != "name"}}
+    assert names[start + 1] == "FallbackClassifier"
+    fallback = fallback_classifier()
     net_config = {**CrisisSafetyNet.get_default_config(),
-                  **{k: v for k, v in config["pipeline"][-1].items() if k != "name"}}
+                  **options_in_config(names[-1])}
     nlp, model = spacy_parts
 
     def run(text: str, ranking: List[Dict[str, Any]]) -> Message:
@@ -163,7 +161,7 @@ def pipeline_tail(spacy_parts):
         message.set(INTENT, dict(ranking[0]), add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         EmojiTalkClassifier.create({}, None, None, None).process([message])
-        FallbackClassifier.create(fallback_config, None, None, None).process([message])
+        fallback.process([message])
         # (The risk classifier needs a trained model; the safety net runs without it.)
         CrisisSafetyNet.create(net_config, None, None, None).process([message])
         return message
@@ -185,7 +183,7 @@ def test_registered_as_an_untrained_intent_classifier_before_the_fallback() -> N
 
 
 def test_a_distress_emoji_gets_the_check_in_intent_not_a_fallback(pipeline_tail) -> None:
-    message = pipeline_tail("😢", _ranking(("faq", 0.2), ("greet", 0.15), ("crisis", 0.1)))
+    message = pipeline_tail("😢", intent_ranking(("faq", 0.2), ("greet", 0.15), ("crisis", 0.1)))
     assert message.get(INTENT) == {INTENT_NAME_KEY: "distress_emoji",
                                    PREDICTED_CONFIDENCE_KEY: 1.0}
     ranking = message.get(INTENT_RANKING_KEY)
@@ -200,25 +198,25 @@ def test_a_distress_emoji_gets_the_check_in_intent_not_a_fallback(pipeline_tail)
      ("?", "unclear_punctuation"), (":(", "distress_emoji")],
 )
 def test_each_kind_wins_over_a_low_confidence_guess(pipeline_tail, text, intent) -> None:
-    message = pipeline_tail(text, _ranking(("out_of_scope", 0.25), ("faq", 0.2)))
+    message = pipeline_tail(text, intent_ranking(("out_of_scope", 0.25), ("faq", 0.2)))
     assert message.get(INTENT)[INTENT_NAME_KEY] == intent
 
 
 def test_a_crisis_ranked_high_still_fires_the_safety_net(pipeline_tail) -> None:
     # The classifier's crisis score stays in the ranking, so the safety net still sees it.
-    message = pipeline_tail("😭", _ranking(("sad_guess", 0.35), ("crisis", 0.6)))
+    message = pipeline_tail("😭", intent_ranking(("sad_guess", 0.35), ("crisis", 0.6)))
     assert message.get(INTENT)[INTENT_NAME_KEY] == "crisis"
     assert message.get(SAFETY_NET_PROPERTY)["fired"] is True
 
 
 def test_a_crisis_top_intent_is_left_alone(pipeline_tail) -> None:
-    message = pipeline_tail("💔", _ranking(("crisis", 0.45), ("faq", 0.2)))
+    message = pipeline_tail("💔", intent_ranking(("crisis", 0.45), ("faq", 0.2)))
     assert message.get(EMOJI_TALK_PROPERTY) is None
     assert message.get(INTENT)[INTENT_NAME_KEY] == "crisis"
     assert message.get(SAFETY_NET_PROPERTY)["fired"] is True
 
 
 def test_messages_with_words_are_untouched(pipeline_tail) -> None:
-    message = pipeline_tail("thanks 🙏", _ranking(("thanks", 0.9), ("affirm", 0.05)))
+    message = pipeline_tail("thanks 🙏", intent_ranking(("thanks", 0.9), ("affirm", 0.05)))
     assert message.get(EMOJI_TALK_PROPERTY) is None
     assert message.get(INTENT) == {INTENT_NAME_KEY: "thanks", PREDICTED_CONFIDENCE_KEY: 0.9}

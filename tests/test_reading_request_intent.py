@@ -8,7 +8,6 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -19,22 +18,14 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from secure_base.nlu.reading_request_intent import ReadingRequestIntent, merged_ranking
+from tests.pipeline_parts import fallback_classifier, intent_ranking
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENT = "secure_base.nlu.reading_request_intent.ReadingRequestIntent"
 
 
-def _ranking(*pairs) -> List[Dict[str, Any]]:
-    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf} for name, conf in pairs]
 
 
-def _fallback() -> FallbackClassifier:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    (entry,) = (c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
-    options = {k: v for k, v in entry.items() if k != "name"}
-    return FallbackClassifier.create(
-        {**FallbackClassifier.get_default_config(), **options}, None, None, None
-    )
 
 
 def _run(text: str, ranking: List[Dict[str, Any]]) -> Message:
@@ -43,7 +34,7 @@ def _run(text: str, ranking: List[Dict[str, Any]]) -> Message:
     message.set(INTENT, dict(ranking[0]), add_to_output=True)
     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
     ReadingRequestIntent.create({}, None, None, None).process([message])
-    _fallback().process([message])
+    fallback_classifier().process([message])
     return message
 
 
@@ -58,12 +49,12 @@ def test_registered_before_the_fallback_after_the_classifiers() -> None:
 
 
 def test_a_split_reading_request_no_longer_falls_back() -> None:
-    ranking = _ranking(("request_articles", 0.44), ("faq", 0.39), ("greet", 0.1))
+    ranking = intent_ranking(("request_articles", 0.44), ("faq", 0.39), ("greet", 0.1))
     # Without the component the real fallback reads the close pair as ambiguous.
     plain = Message(data={TEXT: "x"})
     plain.set(INTENT, dict(ranking[0]))
     plain.set(INTENT_RANKING_KEY, [dict(e) for e in ranking])
-    _fallback().process([plain])
+    fallback_classifier().process([plain])
     assert plain.get(INTENT)[INTENT_NAME_KEY] == "nlu_fallback"
 
     message = _run("send me a link about anxious attachment, my ex is like that", ranking)
@@ -74,7 +65,7 @@ def test_a_split_reading_request_no_longer_falls_back() -> None:
 
 
 def test_the_faq_reading_keeps_its_retrieval_name() -> None:
-    ranking = _ranking(("faq", 0.4), ("request_articles", 0.38))
+    ranking = intent_ranking(("faq", 0.4), ("request_articles", 0.38))
     message = Message(data={TEXT: "any writing on the idea of a secure base"})
     message.set(INTENT, {**ranking[0], "full_retrieval_intent_name": "faq/secure_base"})
     message.set(INTENT_RANKING_KEY, ranking)
@@ -94,12 +85,13 @@ def test_the_faq_reading_keeps_its_retrieval_name() -> None:
     ],
 )
 def test_anything_else_is_left_to_the_fallback(text, ranking) -> None:
-    message = _run(text, _ranking(*ranking))
+    message = _run(text, intent_ranking(*ranking))
     assert message.get(INTENT)[INTENT_NAME_KEY] == "nlu_fallback"
 
 
 def test_merged_ranking_only_merges_the_two_best() -> None:
-    assert merged_ranking(_ranking(("faq", 0.5))) is None
-    assert merged_ranking(_ranking(("faq", 0.4), ("greet", 0.3), ("request_articles", 0.2))) is None
-    merged = merged_ranking(_ranking(("faq", 0.6), ("request_articles", 0.5)))
+    assert merged_ranking(intent_ranking(("faq", 0.5))) is None
+    three = intent_ranking(("faq", 0.4), ("greet", 0.3), ("request_articles", 0.2))
+    assert merged_ranking(three) is None
+    merged = merged_ranking(intent_ranking(("faq", 0.6), ("request_articles", 0.5)))
     assert merged == [{INTENT_NAME_KEY: "faq", PREDICTED_CONFIDENCE_KEY: 1.0}]

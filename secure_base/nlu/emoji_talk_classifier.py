@@ -53,11 +53,6 @@ class EmojiTalkClassifier(RuleComponent, IntentClassifier):
     """Sets the intent of messages made only of emoji, emoticons or punctuation."""
 
     @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        """No options: the emoji sets are data (``secure_base/emoji_talk.yml``)."""
-        return {}
-
-    @staticmethod
     def supported_languages() -> Optional[List[str]]:
         """Emoji need no language, but the responses they lead to are English."""
         return ["en"]
@@ -67,9 +62,10 @@ class EmojiTalkClassifier(RuleComponent, IntentClassifier):
 
         Args:
             config: The merged component config.
-            sets: The emoji sets; defaults to ``secure_base/emoji_talk.yml``.
+            sets: The emoji sets; defaults to ``secure_base/emoji_talk.yml`` (no options:
+                the sets are data).
         """
-        self.component_config = {**self.get_default_config(), **(config or {})}
+        super().__init__(config)
         self._sets = sets if sets is not None else default_sets()
 
     def process_message(self, message: Message) -> None:

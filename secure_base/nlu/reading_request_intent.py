@@ -72,22 +72,9 @@ class ReadingRequestIntent(RuleComponent, IntentClassifier):
     """Merges ``faq`` and ``request_articles`` for messages that ask for reading."""
 
     @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        """No options: what counts as a reading request is :mod:`secure_base.reading_requests`."""
-        return {}
-
-    @staticmethod
     def supported_languages() -> Optional[List[str]]:
         """The reading-request patterns are English."""
         return ["en"]
-
-    def __init__(self, config: Dict[str, Any]) -> None:
-        """Creates the component.
-
-        Args:
-            config: The merged component config.
-        """
-        self.component_config = {**self.get_default_config(), **(config or {})}
 
     def process_message(self, message: Message) -> None:
         """Merges the two reading intents of a reading request."""

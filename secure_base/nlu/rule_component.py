@@ -20,6 +20,19 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 class RuleComponent(GraphComponent):
     """An untrained component that reads each message by fixed rules."""
 
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """No options unless a component names some."""
+        return {}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        """Creates the component.
+
+        Args:
+            config: The component's config from ``config.yml`` (over its defaults).
+        """
+        self.component_config = {**self.get_default_config(), **(config or {})}
+
     @classmethod
     def create(
         cls,
