@@ -29,6 +29,7 @@ from secure_base.nlu.crisis_safety_net import (
     CrisisSafetyNet,
     shared_detector,
 )
+from tests.pipeline_parts import intent_ranking
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,8 +53,6 @@ def safety_net() -> CrisisSafetyNet:
     return CrisisSafetyNet.create(CrisisSafetyNet.get_default_config(), None, None, None)
 
 
-def _ranking(*pairs) -> List[Dict[str, Any]]:
-    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf} for name, conf in pairs]
 
 
 @pytest.fixture
@@ -138,7 +137,7 @@ def test_last_in_the_pipeline_and_valid_in_the_predict_graph():
     ],
 )
 def test_patterns_override_a_confident_classifier(safety_net, make_message, text, category):
-    message = make_message(text, _ranking(("greet", 0.93), ("faq", 0.05), ("crisis", 0.02)))
+    message = make_message(text, intent_ranking(("greet", 0.93), ("faq", 0.05), ("crisis", 0.02)))
     safety_net.process([message])
 
     assert message.get(INTENT) == {INTENT_NAME_KEY: "crisis", PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -158,7 +157,7 @@ def test_patterns_override_a_confident_classifier(safety_net, make_message, text
 
 
 def test_decision_is_in_the_parse_result(safety_net, make_message):
-    message = make_message("I WANT TO DIE", _ranking(("nlu_fallback", 0.45), ("greet", 0.3)))
+    message = make_message("I WANT TO DIE", intent_ranking(("nlu_fallback", 0.45), ("greet", 0.3)))
     safety_net.process([message])
     result = _parse_result(message)
     assert result[INTENT] == {INTENT_NAME_KEY: "crisis", PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -204,7 +203,7 @@ BENIGN = [
 
 @pytest.mark.parametrize("text", BENIGN)
 def test_benign_messages_are_left_untouched(safety_net, make_message, text):
-    message = make_message(text, _ranking(("faq", 0.81), ("greet", 0.1), ("crisis", 0.05)))
+    message = make_message(text, intent_ranking(("faq", 0.81), ("greet", 0.1), ("crisis", 0.05)))
     before = copy.deepcopy({k: v for k, v in message.data.items() if k != SPACY_DOCS[TEXT]})
     outputs = set(message.output_properties)
     safety_net.process([message])
@@ -220,7 +219,7 @@ def test_benign_messages_are_left_untouched(safety_net, make_message, text):
 
 def test_crisis_ranked_above_threshold_fires_even_if_not_top(safety_net, make_message):
     text = "I don't really know how to say this"
-    ranking = _ranking(("nlu_fallback", 0.45), ("out_of_scope", 0.4), ("crisis", 0.35))
+    ranking = intent_ranking(("nlu_fallback", 0.45), ("out_of_scope", 0.4), ("crisis", 0.35))
     message = make_message(text, ranking)
     safety_net.process([message])
     assert message.get(INTENT) == {INTENT_NAME_KEY: "crisis", PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -251,14 +250,15 @@ def test_crisis_ranked_above_threshold_fires_even_if_not_top(safety_net, make_me
 def test_ranking_threshold_is_configurable(make_message, confidence, threshold, fires):
     net = CrisisSafetyNet({"ranking_threshold": threshold})
     text = "I don't really know how to say this"
-    message = make_message(text, _ranking(("greet", 0.6), ("crisis", confidence)))
+    message = make_message(text, intent_ranking(("greet", 0.6), ("crisis", confidence)))
     net.process([message])
     assert (message.get(INTENT)[INTENT_NAME_KEY] == "crisis") is fires
     assert (SAFETY_NET_PROPERTY in message.data) is fires
 
 
 def test_top_intent_crisis_is_kept_and_recorded(safety_net, make_message):
-    message = make_message("things are bad at the moment", _ranking(("crisis", 0.62), ("faq", 0.2)))
+    message = make_message("things are bad at the moment",
+                           intent_ranking(("crisis", 0.62), ("faq", 0.2)))
     safety_net.process([message])
     assert message.get(INTENT) == {INTENT_NAME_KEY: "crisis", PREDICTED_CONFIDENCE_KEY: 1.0}
     assert [r[INTENT_NAME_KEY] for r in message.get(INTENT_RANKING_KEY)] == ["crisis", "faq"]
@@ -269,7 +269,7 @@ def test_top_intent_crisis_is_kept_and_recorded(safety_net, make_message):
 
 
 def test_pattern_layer_wins_when_both_layers_agree(safety_net, make_message):
-    message = make_message("i want to kill myself", _ranking(("crisis", 0.97)))
+    message = make_message("i want to kill myself", intent_ranking(("crisis", 0.97)))
     safety_net.process([message])
     decision = message.get(SAFETY_NET_PROPERTY)
     assert decision["layer"] == "patterns"
@@ -284,7 +284,8 @@ def test_without_a_spacy_doc_it_checks_the_lower_cased_text(safety_net, make_mes
     assert message.get(SPACY_DOCS[TEXT]) is None
     safety_net.process([message])
     assert message.get(SAFETY_NET_PROPERTY)["layer"] == "patterns"
-    benign = make_message("This homework is KILLING me", _ranking(("faq", 0.9)), with_doc=False)
+    benign = make_message("This homework is KILLING me", intent_ranking(("faq", 0.9)),
+                          with_doc=False)
     safety_net.process([benign])
     assert SAFETY_NET_PROPERTY not in benign.data
 
@@ -313,14 +314,14 @@ def test_shared_detector_is_built_once():
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "😭😭😭", "🙂", "🔪", "...", None])
 def test_empty_whitespace_emoji_and_missing_text(safety_net, make_message, text):
-    message = make_message(text, _ranking(("greet", 0.5), ("faq", 0.2)))
+    message = make_message(text, intent_ranking(("greet", 0.5), ("faq", 0.2)))
     safety_net.process([message])
     assert SAFETY_NET_PROPERTY not in message.data
     assert message.get(INTENT)[INTENT_NAME_KEY] == "greet"
 
 
 def test_emoji_only_message_still_honours_the_classifier(safety_net, make_message):
-    message = make_message("😭😭😭", _ranking(("greet", 0.5), ("crisis", 0.4)))
+    message = make_message("😭😭😭", intent_ranking(("greet", 0.5), ("crisis", 0.4)))
     safety_net.process([message])
     assert message.get(SAFETY_NET_PROPERTY)["layer"] == "classifier"
 
@@ -328,14 +329,14 @@ def test_emoji_only_message_still_honours_the_classifier(safety_net, make_messag
 def test_huge_messages(safety_net, make_message):
     filler = "I keep wondering why I pull away when my partner gets close to me. "
     text = (filler * 200)[:10_000]
-    message = make_message(text, _ranking(("faq", 0.7)))
+    message = make_message(text, intent_ranking(("faq", 0.7)))
     safety_net.process([message])
     assert SAFETY_NET_PROPERTY not in message.data
 
     crisis_text = text[:9_960] + " honestly i want to end it all"
     assert len(crisis_text) <= 10_000
     for with_doc in (True, False):
-        message = make_message(crisis_text, _ranking(("faq", 0.7)), with_doc=with_doc)
+        message = make_message(crisis_text, intent_ranking(("faq", 0.7)), with_doc=with_doc)
         safety_net.process([message])
         assert message.get(SAFETY_NET_PROPERTY)["layer"] == "patterns"
 
@@ -359,10 +360,10 @@ class _BrokenDetector:
 def test_a_failing_pattern_layer_leaves_the_classifier_layer_working(make_message, caplog):
     net = CrisisSafetyNet({}, detector=_BrokenDetector())  # type: ignore[arg-type]
     text = "nobody would notice anyway"
-    message = make_message(text, _ranking(("crisis", 0.8)))
+    message = make_message(text, intent_ranking(("crisis", 0.8)))
     net.process([message])
     assert message.get(SAFETY_NET_PROPERTY)["layer"] == "classifier"
-    other = make_message("hello", _ranking(("greet", 0.9)))
+    other = make_message("hello", intent_ranking(("greet", 0.9)))
     net.process([other])
     assert SAFETY_NET_PROPERTY not in other.data
     assert "RuntimeError" in caplog.text
@@ -383,9 +384,9 @@ def test_process_training_data_is_a_no_op(safety_net):
 
 def test_processes_every_message_in_a_batch(safety_net, make_message):
     messages = [
-        make_message("hello", _ranking(("greet", 0.9))),
-        make_message("i want to die", _ranking(("greet", 0.9))),
-        make_message("what is a secure base?", _ranking(("faq", 0.9))),
+        make_message("hello", intent_ranking(("greet", 0.9))),
+        make_message("i want to die", intent_ranking(("greet", 0.9))),
+        make_message("what is a secure base?", intent_ranking(("faq", 0.9))),
     ]
     assert safety_net.process(messages) is messages
     assert [m.get(INTENT)[INTENT_NAME_KEY] for m in messages] == ["greet", "crisis", "faq"]
@@ -449,7 +450,7 @@ def test_through_rasa_graph_runner(tmp_path):
 def test_classifier_crisis_on_a_known_figure_of_speech_is_set_aside(
     safety_net, make_message, text
 ):
-    message = make_message(text, _ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
+    message = make_message(text, intent_ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "out_of_scope"
     assert all(entry["name"] != "crisis" for entry in message.get(INTENT_RANKING_KEY))
@@ -458,7 +459,7 @@ def test_classifier_crisis_on_a_known_figure_of_speech_is_set_aside(
 
 def test_an_idiom_does_not_hide_a_real_crisis_in_the_same_message(safety_net, make_message):
     text = "this homework is killing me and honestly I want to die"
-    message = make_message(text, _ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
+    message = make_message(text, intent_ranking(("crisis", 0.97), ("out_of_scope", 0.02)))
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "crisis"
 
@@ -475,7 +476,7 @@ def _with_risk(message, tier, risk, mention=0.0, category="self"):  # type: igno
 
 def test_an_acute_risk_fires_with_its_category(safety_net, make_message):
     text = "he said he'd find me wherever I go and I believe him"
-    message = _with_risk(make_message(text, _ranking(("faq", 0.9))), "acute", 0.8,
+    message = _with_risk(make_message(text, intent_ranking(("faq", 0.9))), "acute", 0.8,
                          category="harm_from_others")
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "crisis"
@@ -487,7 +488,7 @@ def test_an_acute_risk_fires_with_its_category(safety_net, make_message):
 
 def test_a_mention_gets_the_check_in_entity_and_keeps_its_answer(safety_net, make_message):
     text = "for my essay: why do teenagers self harm?"
-    message = _with_risk(make_message(text, _ranking(("faq", 0.6), ("crisis", 0.3))),
+    message = _with_risk(make_message(text, intent_ranking(("faq", 0.6), ("crisis", 0.3))),
                          "mention", 0.1, mention=0.85)
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "faq"
@@ -497,12 +498,12 @@ def test_a_mention_gets_the_check_in_entity_and_keeps_its_answer(safety_net, mak
 
 def test_a_figure_of_speech_sets_aside_an_unsure_risk_classifier(safety_net, make_message):
     text = "I'd die of embarrassment if anyone read my journal"
-    message = _with_risk(make_message(text, _ranking(("out_of_scope", 0.8))), "acute", 0.7)
+    message = _with_risk(make_message(text, intent_ranking(("out_of_scope", 0.8))), "acute", 0.7)
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "out_of_scope"
     assert message.get(SAFETY_NET_PROPERTY)["suppressed"] == "benign_idiom"
     # ...but not a sure one.
-    sure = _with_risk(make_message(text, _ranking(("out_of_scope", 0.8))), "acute", 0.95)
+    sure = _with_risk(make_message(text, intent_ranking(("out_of_scope", 0.8))), "acute", 0.95)
     safety_net.process([sure])
     assert sure.get(INTENT)["name"] == "crisis"
 
@@ -511,11 +512,11 @@ def test_a_rule_match_stays_a_crisis_unless_the_classifier_is_sure_it_is_a_menti
     safety_net, make_message
 ):
     text = "what is the difference between self harm and wanting to kill myself"
-    unsure = _with_risk(make_message(text, _ranking(("faq", 0.9))), "mention", 0.3,
+    unsure = _with_risk(make_message(text, intent_ranking(("faq", 0.9))), "mention", 0.3,
                         mention=0.65)
     safety_net.process([unsure])
     assert unsure.get(INTENT)["name"] == "crisis"  # P(risk) 0.3: the rule wins
-    sure = _with_risk(make_message(text, _ranking(("faq", 0.9))), "mention", 0.05,
+    sure = _with_risk(make_message(text, intent_ranking(("faq", 0.9))), "mention", 0.05,
                       mention=0.9)
     safety_net.process([sure])
     assert sure.get(INTENT)["name"] == "faq"
@@ -527,7 +528,7 @@ def test_a_rule_match_stays_a_crisis_unless_the_classifier_is_sure_it_is_a_menti
 def test_a_chat_closing_gets_the_check_in_not_the_interruption(safety_net, make_message, text):
     # The classifiers learned farewells from risk data; a message of nothing but
     # closing phrases gets the check-in line (numbers included), not the full response.
-    message = _with_risk(make_message(text, _ranking(("crisis", 0.6), ("nothing_else", 0.3))),
+    message = _with_risk(make_message(text, intent_ranking(("crisis", 0.6), ("nothing_else", 0.3))),
                          "acute", 0.95)
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "nothing_else"
@@ -547,7 +548,7 @@ def test_a_chat_closing_gets_the_check_in_not_the_interruption(safety_net, make_
 def test_a_farewell_with_anything_more_than_closing_words_stays_a_crisis(
     safety_net, make_message, text
 ):
-    message = _with_risk(make_message(text, _ranking(("nothing_else", 0.9))), "acute", 0.7)
+    message = _with_risk(make_message(text, intent_ranking(("nothing_else", 0.9))), "acute", 0.7)
     safety_net.process([message])
     assert message.get(INTENT)["name"] == "crisis"
 
@@ -565,3 +566,69 @@ def test_no_closing_phrase_carries_finality_or_a_crisis_word():
         padded = f" {phrase} "
         assert not any(f" {word} " in padded for word in final), phrase
         assert shared_detector().detect_text(phrase) is None, phrase
+
+
+@pytest.mark.parametrize("text", [
+    "erase all that stuff about my childhood i wrote earlier. got embarrassed",
+    "pls dont save my number",
+    "Please delete everything I wrote above, I regret writing it.",
+    "can you wipe this chat, i overshared lol",
+    "I would like to withdraw my consent, kindly remove my details",
+])
+def test_a_privacy_request_gets_the_check_in_not_the_interruption(
+    safety_net, make_message, text
+):
+    # Regret and "get rid of it" also come with farewells in the risk data; a request to
+    # delete what was written, with no word of doubt, is answered with the check-in line.
+    ranked = intent_ranking(("crisis", 0.6), ("delete_my_data", 0.3))
+    message = _with_risk(make_message(text, ranked), "acute", 0.9)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "delete_my_data"
+    decision = message.get(SAFETY_NET_PROPERTY)
+    assert (decision["tier"], decision["suppressed"]) == ("mention", "privacy_request")
+    assert {e["entity"]: e["value"] for e in message.get("entities")}["safety_check_in"] is True
+
+
+@pytest.mark.parametrize("text", [
+    "delete everything i wrote, you won't hear from me again",
+    "delete this before he checks my phone",
+    "erase my messages. i won't need any of it after tonight",
+    "forget me",
+    "just delete me from everything",
+    "wipe it all, nobody needs to read it when i'm gone",
+    "delete what i said, i've taken all my pills",  # a rule matches
+    "dont save the slot for me give it to somebody with a future",
+])
+def test_a_deletion_request_with_any_word_of_doubt_stays_a_crisis(
+    safety_net, make_message, text
+):
+    message = _with_risk(make_message(text, intent_ranking(("delete_my_data", 0.9))), "acute", 0.7)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_no_privacy_request_is_about_the_person_or_matches_a_crisis_rule():
+    import yaml
+
+    from secure_base.crisis.privacy_requests import PRIVACY_REQUESTS_FILE, is_privacy_request
+
+    data = yaml.safe_load(PRIVACY_REQUESTS_FILE.read_text(encoding="utf-8"))
+    assert not {"me", "myself", "me from"} & set(data["objects"])
+    for verb in data["verbs"]:
+        assert not is_privacy_request(f"{verb} me"), verb
+        assert shared_detector().detect_text(f"{verb} it") is None, verb
+    for phrase in data["phrases"]:
+        assert shared_detector().detect_text(phrase) is None, phrase
+
+
+def test_no_risk_message_of_the_blind_training_data_is_a_privacy_request():
+    # 3,000+ risk messages by independent authors: none may be excused as a privacy request.
+    from secure_base.crisis.privacy_requests import is_privacy_request
+    from secure_base.nlu.risk_classifier import MENTION, NO_RISK, load_labelled_messages
+    from secure_base.settings import PROJECT_ROOT
+
+    pairs = load_labelled_messages(PROJECT_ROOT / "data" / "crisis_risk")
+    excused = [text for text, label in pairs
+               if label not in (NO_RISK, MENTION) and is_privacy_request(text)]
+    assert excused == []
+    assert sum(is_privacy_request(text) for text, label in pairs if label == NO_RISK) > 20

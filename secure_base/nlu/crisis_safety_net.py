@@ -10,8 +10,10 @@ classifier learned. This component runs after every classifier (including
   classifier is confident the message only mentions the subject; or the intent classifier
   ranks ``crisis`` at ``ranking_threshold`` or more (layer ``"classifier"``), unless a
   curated figure of speech explains it ("this homework is killing me"). A message that
-  is nothing but chat-closing phrases ("nothing else, bye": ``secure_base/crisis/closings.yml``)
-  and matches no rule gets the check-in line (``mention``) instead;
+  is nothing but chat-closing phrases ("nothing else, bye": ``secure_base/crisis/closings.yml``),
+  or only asks to delete or not keep what was written ("erase all that, I got
+  embarrassed": ``secure_base/crisis/privacy_requests.yml``), and matches no rule gets the
+  check-in line (``mention``) instead;
 * ``mention`` - a crisis topic without present risk: the intent classifier's answer
   stands, and the entity ``safety_check_in`` makes every response add a check-in line;
 * ``none``.
@@ -66,6 +68,7 @@ from secure_base.crisis import (
 )
 from secure_base.crisis.closings import is_chat_closing
 from secure_base.crisis.detector import CrisisDetector, CrisisMatch
+from secure_base.crisis.privacy_requests import is_privacy_request
 from secure_base.nlu.risk_classifier import (
     ACUTE,
     HARM_FROM_OTHERS,
@@ -95,6 +98,8 @@ IDIOM_OVERRIDE_MAX_RISK = 0.9
 TIER_ACUTE, TIER_MENTION, TIER_NONE = ACUTE, MENTION, NO_RISK
 #: The rule name (and ``suppressed`` reason) of a chat closing answered with a check-in.
 CHAT_CLOSING = "chat_closing"
+#: The same for a request to delete or not keep what was written.
+PRIVACY_REQUEST = "privacy_request"
 #: Entities the safety net adds, read by slot mappings in the domain: the crisis
 #: response's category, and the one-turn check-in line for a mention.
 CATEGORY_ENTITY = "crisis_category"
@@ -137,6 +142,15 @@ def response_category(rule_category: Optional[str]) -> str:
     return HARM_FROM_OTHERS if rule_category in OTHERS_RULE_CATEGORIES else SELF
 
 
+def closed_list_of(text: str) -> Optional[str]:
+    """``CHAT_CLOSING`` or ``PRIVACY_REQUEST`` if the whole message is one, else None."""
+    if is_chat_closing(text):
+        return CHAT_CLOSING
+    if is_privacy_request(text):
+        return PRIVACY_REQUEST
+    return None
+
+
 def decide(
     match: Optional[CrisisMatch],
     top_is_crisis: bool,
@@ -144,7 +158,7 @@ def decide(
     risk: Optional[Dict[str, Any]],
     idiom: Optional[str],
     mention_override: float,
-    closing: bool = False,
+    closing: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The safety net's decision from its three layers (pure; see the module docstring).
 
@@ -157,9 +171,11 @@ def decide(
         mention_override: P(mention) from which a rule match on a message that the risk
             classifier finds not acute (and P(risk) < ``MENTION_OVERRIDE_MAX_RISK``) is
             treated as a mention.
-        closing: The message is only chat-closing phrases ("nothing else, bye":
-            :mod:`secure_base.crisis.closings`); without a rule match, a crisis from the
-            classifiers becomes the check-in line, never silence.
+        closing: The closed list the whole message belongs to, if any: ``CHAT_CLOSING``
+            ("nothing else, bye": :mod:`secure_base.crisis.closings`) or
+            ``PRIVACY_REQUEST`` ("erase all that, I got embarrassed":
+            :mod:`secure_base.crisis.privacy_requests`). Without a rule match, a crisis
+            from the classifiers then becomes the check-in line, never silence.
 
     Returns:
         ``{"fired", "tier", "layer", "rule", "category"}`` and, when a layer's crisis was
@@ -183,7 +199,7 @@ def decide(
             # what the classifier reacted to, and no crisis rule matched.
             return result(TIER_NONE, LAYER_RISK, idiom, None, "benign_idiom")
         if match is None and closing:
-            return result(TIER_MENTION, LAYER_RISK, CHAT_CLOSING, None, CHAT_CLOSING)
+            return result(TIER_MENTION, LAYER_RISK, closing, None, closing)
         rule = match.rule if match else None
         return result(TIER_ACUTE, LAYER_RISK, rule, risk_category or SELF)
     if match is not None:
@@ -202,7 +218,7 @@ def decide(
         if idiom:
             return result(TIER_NONE, LAYER_CLASSIFIER, idiom, None, "benign_idiom")
         if closing:
-            return result(TIER_MENTION, LAYER_CLASSIFIER, CHAT_CLOSING, None, CHAT_CLOSING)
+            return result(TIER_MENTION, LAYER_CLASSIFIER, closing, None, closing)
         return result(TIER_ACUTE, LAYER_CLASSIFIER,
                       TOP_INTENT_RULE if top_is_crisis else INTENT_RANKING_RULE, SELF)
     if risk_tier == TIER_MENTION:
@@ -255,7 +271,7 @@ class CrisisSafetyNet(RuleComponent, IntentClassifier):
             config: The merged component config.
             detector: The rules to use; defaults to the shared blank-tokenizer detector.
         """
-        self.component_config = {**self.get_default_config(), **(config or {})}
+        super().__init__(config)
         threshold = self.component_config[RANKING_THRESHOLD_KEY]
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise InvalidConfigException(
@@ -295,7 +311,7 @@ class CrisisSafetyNet(RuleComponent, IntentClassifier):
         idiom = None
         if match is None and (top_is_crisis or ranked_high or _is_acute(risk)):
             idiom = self._benign_idiom(message, text)
-        closing = match is None and is_chat_closing(text)
+        closing = closed_list_of(text) if match is None else None
         decision = decide(
             match, top_is_crisis, ranked_high, risk, idiom, self.mention_override, closing
         )
