@@ -6,15 +6,16 @@ files in ``data/crisis_risk/`` (one per author) plus the NLU examples. This scri
 * holds out one author at a time, trains on the others, and reports on the held-out
   author's messages how often each category gets the full crisis response (the risk
   classifier alone, and together with the curated rules as the safety net combines them);
-* trains on everything and reports the same on the ``dev`` batch of
-  ``tests/heldout/crisis_blind``, listing its misses and false alarms (the only batch that
-  may be read). The never-read batches are measured only end to end, by
+* trains on everything and reports the same on the readable batches of
+  ``tests/heldout/crisis_blind`` (``dev``, ``dev2``), listing their misses and false
+  alarms. The never-read batches are measured only end to end, by
   ``scripts/eval_crisis.py``.
 
 The intent classifier's layer is left out here (it needs a trained Rasa model); the
 end-to-end figures include it.
 
 Usage: python scripts/crisis_risk_cv.py [--set acute_threshold=0.4 ...] [--no-errors]
+       [--no-cv] [--cv-errors] [--dump cv.json] [--extra new_author.yml ...]
 Embeddings are cached in results/embeddings.npz (by text), so reruns take seconds.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -32,8 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.eval_crisis import READABLE_BATCHES, load_batches  # noqa: E402
 from scripts.eval_crisis import RISK_CATEGORIES as BLIND_RISK  # noqa: E402
-from scripts.eval_crisis import load_batches  # noqa: E402
 
 CACHE = ROOT / "results" / "embeddings.npz"
 
@@ -88,13 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-errors", action="store_true")
     parser.add_argument("--no-cv", action="store_true")
+    parser.add_argument("--cv-errors", action="store_true",
+                        help="also list the cross-validation's errors (training data)")
+    parser.add_argument("--dump", type=Path, default=None, metavar="JSON",
+                        help="write each cross-validated message's probabilities here")
+    parser.add_argument("--extra", action="append", default=[], type=Path, metavar="FILE",
+                        help="another author's file to train on (trying data before adding it)")
     args = parser.parse_args(argv)
 
     import yaml
     from rasa.shared.nlu.constants import INTENT
 
     from secure_base.crisis.detector import CrisisDetector
-    from secure_base.nlu.crisis_safety_net import decide
+    from secure_base.nlu.crisis_safety_net import closed_list_of, decide
     from secure_base.nlu.linear_classifiers import LinearModel, TextFeatures
     from secure_base.nlu.risk_classifier import (
         LABEL_OF_CATEGORY,
@@ -113,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detector = CrisisDetector.blank()
 
     authors: Dict[str, List[Tuple[str, str]]] = {}
-    for path in sorted((ROOT / config["data_dir"]).glob("*.yml")):
+    for path in sorted((ROOT / config["data_dir"]).glob("*.yml")) + args.extra:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         authors[path.stem] = [(m["text"], m["category"]) for m in data["messages"]]
     nlu = nlu_examples()
@@ -144,10 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = []
         for text, whole in zip(texts, wholes, strict=True):
             pieces = split_pieces(text, config["min_message_words"], config["min_piece_words"])
-            risk = assess(whole, probabilities(features, model, pieces), config).as_dict()
+            piece_probabilities = probabilities(features, model, pieces)
+            risk = assess(whole, piece_probabilities, config).as_dict()
             match = detector.detect_text(text.lower())
+            closed_list = closed_list_of(text) if match is None else None
             combined = decide(match, False, False, risk, None,
-                              float(config.get("mention_override", 0.6)))
+                              float(config.get("mention_override", 0.6)), closed_list)
+            # What a threshold study needs to decide again without refitting (--dump).
+            risk["_inputs"] = {"whole": whole, "pieces": piece_probabilities,
+                               "rule": match.rule if match else None,
+                               "closed_list": closed_list}
             results.append((risk, combined))
         return results
 
@@ -160,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts["acute"] += combined["tier"] == "acute"
             counts["check_in"] += combined["tier"] == "mention"
         print(f"\n{title}")
+        # "+ rules": with the curated rules and the closed lists (closings, privacy
+        # requests) as the safety net combines them.
         print(f"  {'category':<20}{'n':>5}{'classifier':>12}{'+ rules':>10}{'check-in':>10}")
         for category, counts in sorted(by_category.items()):
             n = counts["n"]
@@ -174,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"layer={combined['layer']}: {text[:160]!r}")
 
     if not args.no_cv and len(authors) > 1:
-        rows = []
+        rows, extra_rows = [], []
+        extra_authors = {path.stem for path in args.extra}
         for held_out in authors:
             training = [pair for author, pairs in authors.items() if author != held_out
                         for pair in pairs]
@@ -183,15 +200,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             for (text, category), (risk, combined) in zip(
                     authors[held_out], judge(features, model, texts), strict=True):
                 rows.append((text, category, risk, combined))
+                extra_rows.append(held_out in extra_authors)
         report("Leave-one-author-out cross-validation (full crisis response rate)", rows,
-               errors=False)
+               errors=args.cv_errors)
+        if args.dump:
+            args.dump.write_text(json.dumps(
+                [{"text": text, "category": category, "extra": is_extra, **risk["_inputs"]}
+                 for (text, category, risk, _), is_extra in zip(rows, extra_rows, strict=True)]),
+                encoding="utf-8")
+        if extra_rows:
+            report("... the same, on the data_dir authors only (to compare with no --extra)",
+                   [row for row, is_extra in zip(rows, extra_rows, strict=True)
+                    if not is_extra], errors=False)
 
     features, model = train([pair for pairs in authors.values() for pair in pairs])
-    dev = [m for m in load_batches() if m.batch == "dev"]
-    judged = judge(features, model, [m.text for m in dev])
-    report("dev batch (trained on all authors)",
-           [(m.text, m.category, r, c) for m, (r, c) in zip(dev, judged, strict=True)],
-           errors=not args.no_errors)
+    readable = [m for m in load_batches() if m.batch in READABLE_BATCHES]
+    for batch in sorted({m.batch for m in readable}):
+        dev = [m for m in readable if m.batch == batch]
+        judged = judge(features, model, [m.text for m in dev])
+        report(f"{batch} batch (trained on all authors)",
+               [(m.text, m.category, r, c) for m, (r, c) in zip(dev, judged, strict=True)],
+               errors=not args.no_errors)
     embed.save()
     return 0
 
