@@ -36,6 +36,11 @@ def chat_words(text: str) -> tuple[str, ...]:
     return tuple(word.strip("'") for word in _SEPARATORS.split(text) if word.strip("'"))
 
 
+def padded_words(text: str) -> str:
+    """The message's words (:func:`chat_words`) between spaces, for whole-word matching."""
+    return " " + " ".join(chat_words(text)) + " "
+
+
 @lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[tuple[str, ...], ...], frozenset[tuple[str, ...]]]:
     """All phrases as word tuples (longest first), and the scoped ones."""

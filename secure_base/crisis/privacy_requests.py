@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from secure_base.crisis.closings import chat_words
+from secure_base.crisis.closings import padded_words
 
 PRIVACY_REQUESTS_FILE = Path(__file__).with_name("privacy_requests.yml")
 
@@ -26,20 +26,15 @@ PRIVACY_REQUESTS_FILE = Path(__file__).with_name("privacy_requests.yml")
 MAX_WORDS = 40
 
 
-def _plain(text: str) -> str:
-    """The message's words (:func:`chat_words`) between spaces, for whole-word matching."""
-    return " " + " ".join(chat_words(text)) + " "
-
-
 @lru_cache(maxsize=1)
 def _lists() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The requests (every verb with every object, and the phrases), and the never-words."""
     data = yaml.safe_load(PRIVACY_REQUESTS_FILE.read_text(encoding="utf-8"))
-    requests = {_plain(f"{verb} {obj}") for verb in data["verbs"] for obj in data["objects"]}
-    requests |= {_plain(phrase) for phrase in data["phrases"]}
-    # A request ends mid-sentence ("delete what i ..."): match its words as a prefix.
-    return (tuple(sorted(r.rstrip() + " " for r in requests)),
-            tuple(_plain(word) for word in data["never_with"]))
+    # Whole words, anywhere in the message: "delete what i" matches "...delete what i wrote".
+    requests = {padded_words(f"{verb} {obj}")
+                for verb in data["verbs"] for obj in data["objects"]}
+    requests |= {padded_words(phrase) for phrase in data["phrases"]}
+    return tuple(sorted(requests)), tuple(padded_words(word) for word in data["never_with"])
 
 
 def is_privacy_request(text: str | None) -> bool:
@@ -53,9 +48,8 @@ def is_privacy_request(text: str | None) -> bool:
         embarrassed", "pls don't save my number"; False for "delete everything, you won't
         hear from me again", "delete this before he checks my phone", "forget me".
     """
-    words = chat_words(text or "")
-    if not words or len(words) > MAX_WORDS:
+    plain = padded_words(text or "")
+    if not plain.strip() or len(plain.split()) > MAX_WORDS:
         return False
-    plain = " " + " ".join(words) + " "
     requests, never = _lists()
     return any(r in plain for r in requests) and not any(w in plain for w in never)

@@ -14,21 +14,16 @@ from pathlib import Path
 
 import yaml
 
-from secure_base.crisis.closings import chat_words
+from secure_base.crisis.closings import padded_words
 
 REASSURANCES_FILE = Path(__file__).with_name("reassurances.yml")
-
-
-def _plain(text: str) -> str:
-    """The message's words (:func:`chat_words`) between spaces, for whole-word matching."""
-    return " " + " ".join(chat_words(text)) + " "
 
 
 @lru_cache(maxsize=1)
 def _lists() -> tuple[tuple[str, ...], tuple[str, ...]]:
     data = yaml.safe_load(REASSURANCES_FILE.read_text(encoding="utf-8"))
-    return (tuple(_plain(p) for p in data["phrases"]),
-            tuple(_plain(w) for w in data["never_with"]))
+    return (tuple(padded_words(p) for p in data["phrases"]),
+            tuple(padded_words(w) for w in data["never_with"]))
 
 
 def is_reassurance(text: str | None) -> bool:
@@ -37,6 +32,6 @@ def is_reassurance(text: str | None) -> bool:
     "Oh, please don't worry, I am not going to do anything foolish." is; "I'm safe but
     not for long", "i won't do anything tonight" are not.
     """
-    plain = _plain(text or "")
+    plain = padded_words(text or "")
     phrases, never = _lists()
     return any(p in plain for p in phrases) and not any(w in plain for w in never)
